@@ -1,0 +1,1 @@
+"""Honest measurements of what the task queue buys: ``python -m benchmarks [--quick]``."""

@@ -1,0 +1,15 @@
+"""A lightweight threaded task queue: slow callbacks off the hot loop, nothing lost.
+
+    from taskqueue import TaskQueue
+
+    with TaskQueue(num_workers=2, maxsize=100, overflow="drop_oldest") as q:
+        for step in range(1000):
+            ...
+            q.add_task(upload, step, path=f"plot_{step}.png")
+        q.join(raise_errors=True)
+"""
+
+from .task_queue import OVERFLOW_POLICIES, TaskQueue
+from .types import TaskFailure, TaskQueueClosed, TaskStats
+
+__all__ = ["OVERFLOW_POLICIES", "TaskFailure", "TaskQueue", "TaskQueueClosed", "TaskStats"]

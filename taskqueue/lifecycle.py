@@ -1,0 +1,69 @@
+"""One registry of live queues, for the two moments a queue cannot look after itself.
+
+- Interpreter exit: worker threads are daemons, so the interpreter would kill them with work
+  still pending. The hook below runs when the main thread has finished (also after an
+  uncaught exception), before the interpreter tears down, and drains every queue that asked
+  for it.
+- ``os.fork()``: the child inherits the queue's memory but none of its threads, and a lock a
+  worker held at the moment of the fork stays held forever. The child resets each queue so it
+  works there (fresh locks, workers restarted on first use).
+
+The registry holds weak references: it never keeps a closed queue alive.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import threading
+import weakref
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .task_queue import TaskQueue
+
+# Guards _live: queues register from any thread, and the exit hook iterates it.
+_registry_lock = threading.Lock()
+_live: weakref.WeakSet[TaskQueue] = weakref.WeakSet()
+
+
+def register(queue: TaskQueue) -> None:
+    with _registry_lock:
+        _live.add(queue)
+
+
+def unregister(queue: TaskQueue) -> None:
+    with _registry_lock:
+        _live.discard(queue)
+
+
+def _live_queues() -> list[TaskQueue]:
+    with _registry_lock:
+        return list(_live)
+
+
+def _drain_at_exit() -> None:
+    for queue in _live_queues():
+        if queue.drain_at_exit:
+            queue._drain_for_exit()
+
+
+def _reset_in_child() -> None:
+    global _registry_lock
+    # Another thread may have held the lock at the moment of the fork; it never will here.
+    _registry_lock = threading.Lock()
+    for queue in list(_live):
+        queue._reset_after_fork()
+
+
+# threading's own exit hook runs before non-daemon threads are joined and before atexit
+# handlers, exactly as concurrent.futures.thread uses it, so tasks may still start threads.
+# It is private API; fall back to atexit (daemon threads still run during atexit handlers).
+_register_thread_exit = getattr(threading, "_register_atexit", None)
+if _register_thread_exit is not None:
+    _register_thread_exit(_drain_at_exit)
+else:  # pragma: no cover - every CPython from 3.9 has it
+    atexit.register(_drain_at_exit)
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_in_child)

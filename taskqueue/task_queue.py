@@ -1,0 +1,531 @@
+"""TaskQueue: a ``queue.Queue`` whose daemon worker threads run the callables put on it.
+
+The queue is the standard library's, used through its intended hooks (``_put``, ``_get``,
+``_qsize``), so with ``num_workers=0`` it *is* a ``queue.Queue``. On top of it:
+
+- fire-and-forget tasks (``add_task``), coalescing tasks (``add_latest``) and futures
+  (``submit``, ``map``: it is a ``concurrent.futures.Executor`` too);
+- a bounded queue with an overflow policy: block, drop the oldest, drop the newest, or raise;
+- a task that raises never kills its worker: it is counted, handed to ``on_error`` (or
+  logged), and can be re-raised by ``join(raise_errors=True)``;
+- ``join`` with a timeout, ``close`` that drains or cancels, pending work drained at
+  interpreter exit, and a queue that keeps working in a forked child.
+
+Locking: everything mutable below is guarded by ``self.mutex``, the one lock that
+``queue.Queue`` creates; its three conditions share it:
+- ``not_empty``: notified when an item (task or stop sentinel) is queued; workers wait on it.
+- ``not_full``: notified when a slot frees up or the queue closes; blocked producers wait on it.
+- ``all_tasks_done``: notified when ``unfinished_tasks`` reaches zero; ``join`` waits on it.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+import queue
+import threading
+import traceback
+from collections import deque
+from numbers import Real
+from time import monotonic as _monotonic
+from typing import Any, Callable, Hashable
+
+from . import lifecycle
+from .types import TaskFailure, TaskQueueClosed, TaskStats
+
+__all__ = ["TaskQueue"]
+
+_log = logging.getLogger("taskqueue")
+
+OVERFLOW_POLICIES = ("block", "drop_oldest", "drop_newest", "raise")
+
+# Queue states. Anything but _OPEN sends add_task to its slow path.
+_OPEN, _FORKED, _CLOSED = 0, 1, 2
+
+# How a task ended.
+_COMPLETED, _FAILED, _CANCELLED = 0, 1, 2
+
+
+class _Stop:
+    """The sentinel a worker stops on; one is queued per worker by ``close``."""
+
+    def __repr__(self) -> str:
+        return "<stop>"
+
+
+_STOP = _Stop()
+
+# Which queue the current thread is a worker of, if any: lets add_task, join and close
+# see that they were called from inside one of their own queue's tasks.
+_worker_of = threading.local()
+
+# Items on the queue. add_task stores a plain (fn, args, kwargs) tuple: the cheapest thing
+# to build, which keeps its cost next to a bare Queue.put.
+
+
+class _LatestTask:
+    """An ``add_latest`` task: mutable, so a newer call can replace what it will run."""
+
+    __slots__ = ("key", "fn", "args", "kwargs")
+
+    def __init__(self, key: Hashable, fn: Callable[..., Any], args: tuple, kwargs: dict):
+        self.key, self.fn, self.args, self.kwargs = key, fn, args, kwargs
+
+
+class _FutureTask:
+    """A ``submit`` task and the future that receives its outcome."""
+
+    __slots__ = ("future", "fn", "args", "kwargs")
+
+    def __init__(self, future: concurrent.futures.Future, fn: Callable[..., Any], args, kwargs):
+        self.future, self.fn, self.args, self.kwargs = future, fn, args, kwargs
+
+
+class TaskQueue(queue.Queue, concurrent.futures.Executor):
+    """A thread-backed task queue: ``add_task(fn, *args, **kwargs)``, then ``join()``.
+
+    Args:
+        num_workers: daemon worker threads (``>= 0``), named ``f"{name}-worker-{i}"``. With
+            0 the object is a plain ``queue.Queue``: nothing runs the tasks.
+        maxsize: as for ``queue.Queue``; ``<= 0`` is unbounded.
+        overflow: what ``add_task``, ``add_latest`` and ``submit`` do when the queue is full:
+            ``"block"`` until there is room (back-pressure), ``"drop_oldest"`` pending task,
+            ``"drop_newest"`` (the incoming one), or ``"raise"`` ``queue.Full``. Dropped
+            tasks are counted and their futures cancelled. A task adding work to its own
+            full queue is never blocked or dropped (that could deadlock the worker): it may
+            exceed ``maxsize``.
+        name: names the threads and appears in messages.
+        on_error: called with a ``TaskFailure`` (on the worker thread) when an ``add_task``
+            or ``add_latest`` task raises; by default the failure is logged with its
+            traceback on the ``"taskqueue"`` logger. A submitted task's exception goes to its
+            future instead.
+        drain_at_exit: run what is still pending when the interpreter exits, instead of
+            letting it die with the daemon threads.
+
+    With workers running, use ``add_task``/``add_latest``/``submit`` rather than
+    ``put``/``get``: ``put(callable)`` runs it with no arguments, and a ``get`` would steal
+    work from the workers.
+    """
+
+    # join(raise_errors=True) re-raises at most this many failures; older ones are counted.
+    max_unreported_failures = 1000
+
+    def __init__(
+        self,
+        num_workers: int = 1,
+        maxsize: int = 0,
+        *,
+        overflow: str = "block",
+        name: str = "taskqueue",
+        on_error: Callable[[TaskFailure], Any] | None = None,
+        drain_at_exit: bool = True,
+    ) -> None:
+        _check_int("num_workers", num_workers, minimum=0)
+        _check_int("maxsize", maxsize)
+        if overflow not in OVERFLOW_POLICIES:
+            raise ValueError(f"overflow must be one of {OVERFLOW_POLICIES}, got {overflow!r}")
+        if not isinstance(name, str):
+            raise TypeError(f"name must be a str, got {name!r}")
+        if on_error is not None and not callable(on_error):
+            raise TypeError(f"on_error must be callable or None, got {on_error!r}")
+        if not isinstance(drain_at_exit, bool):
+            raise TypeError(f"drain_at_exit must be a bool, got {drain_at_exit!r}")
+        super().__init__(maxsize)
+        self.num_workers = num_workers
+        self.overflow = overflow
+        self.name = name
+        self.on_error = on_error
+        self.drain_at_exit = drain_at_exit
+        self._state = _OPEN
+        self._workers: list[threading.Thread] = []
+        self._start_workers()
+        lifecycle.register(self)
+
+    def _init(self, maxsize: int) -> None:
+        super()._init(maxsize)
+        self._latest: dict[Hashable, _LatestTask] = {}  # add_latest key -> its pending task
+        self._stops_queued = 0  # stop sentinels in self.queue, which are not tasks
+        self._unreported: deque[BaseException] = deque()
+        self._unreported_lost = 0  # failures beyond max_unreported_failures
+        self._submitted = self._completed = self._failed = 0
+        self._dropped = self._coalesced = self._cancelled = 0
+
+    def _start_workers(self) -> None:
+        self._workers = [
+            threading.Thread(target=self._work, name=f"{self.name}-worker-{i}", daemon=True)
+            for i in range(self.num_workers)
+        ]
+        for worker in self._workers:
+            worker.start()
+
+    # -- queue.Queue hooks: every insertion is counted, sentinels are not tasks ---------------
+
+    def _qsize(self) -> int:
+        return len(self.queue) - self._stops_queued
+
+    def _put(self, item: Any) -> None:
+        self._submitted += 1
+        self.queue.append(item)
+
+    def _get(self) -> Any:
+        item = self.queue.popleft()
+        if type(item) is _LatestTask:
+            del self._latest[item.key]  # it is about to run: the key is free again
+        return item
+
+    def task_done(self) -> None:
+        """As ``queue.Queue.task_done``; also counts the task as completed."""
+        with self.all_tasks_done:
+            unfinished = self.unfinished_tasks - 1
+            if unfinished < 0:
+                raise ValueError("task_done() called too many times")
+            self.unfinished_tasks = unfinished
+            self._completed += 1
+            if not unfinished:
+                self.all_tasks_done.notify_all()
+
+    # -- adding work ---------------------------------------------------------------------------
+
+    def add_task(self, task: Callable[..., Any], /, *args: Any, **kwargs: Any) -> None:
+        """Queue ``task(*args, **kwargs)`` to run on a worker; fire and forget."""
+        if not callable(task):
+            raise TypeError(f"task must be callable, got {task!r}")
+        # The common case (open, not full) inlines Queue.put: one lock, no extra calls.
+        with self.not_full:
+            if not self._state and not 0 < self.maxsize <= self._qsize():
+                self._put((task, args, kwargs))
+                self.unfinished_tasks += 1
+                self.not_empty.notify()
+                return
+        self._enqueue((task, args, kwargs))
+
+    def add_latest(self, key: Hashable, task: Callable[..., Any], /, *args: Any, **kwargs: Any) -> None:
+        """Queue ``task(*args, **kwargs)`` unless a task for ``key`` is pending, then replace it.
+
+        At most one task per key waits at a time; a newer call replaces the pending task's
+        callable and arguments (the replaced one counts as coalesced). Once the task starts,
+        the key is free again. This is "latest frame wins" for live plots.
+        """
+        try:
+            hash(key)
+        except TypeError:
+            raise TypeError(f"key must be hashable, got {key!r}") from None
+        if not callable(task):
+            raise TypeError(f"task must be callable, got {task!r}")
+        self._enqueue(_LatestTask(key, task, args, kwargs))
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> concurrent.futures.Future:
+        """Queue ``fn(*args, **kwargs)``; its result or exception goes to the returned future."""
+        if not callable(fn):
+            raise TypeError(f"fn must be callable, got {fn!r}")
+        future: concurrent.futures.Future = concurrent.futures.Future()
+        self._enqueue(_FutureTask(future, fn, args, kwargs))
+        return future
+
+    def _enqueue(self, item: Any) -> None:
+        """Queue ``item`` under the overflow policy; the general path of every way to add."""
+        evicted = None
+        with self.not_full:
+            while True:
+                self._ensure_open()
+                if type(item) is _LatestTask:
+                    pending = self._latest.get(item.key)
+                    if pending is not None:
+                        pending.fn, pending.args, pending.kwargs = item.fn, item.args, item.kwargs
+                        self._submitted += 1
+                        self._coalesced += 1
+                        return
+                if not 0 < self.maxsize <= self._qsize() or _current_worker_queue() is self:
+                    break
+                if self.overflow == "block":
+                    self.not_full.wait()
+                elif self.overflow == "drop_oldest":
+                    evicted = self._evict_oldest()
+                    break
+                elif self.overflow == "drop_newest":
+                    self._submitted += 1
+                    self._dropped += 1
+                    evicted = item
+                    break
+                else:
+                    raise queue.Full(f"{self.name} is full (maxsize={self.maxsize}, overflow='raise')")
+            if evicted is not item:
+                if type(item) is _LatestTask:
+                    self._latest[item.key] = item
+                self._put(item)
+                self.unfinished_tasks += 1
+                self.not_empty.notify()
+        if evicted is not None:
+            _cancel_future(evicted)  # outside the lock: done-callbacks are user code
+
+    def _ensure_open(self) -> None:
+        """Under the mutex: refuse work once closed; restart workers first use after a fork."""
+        if self._state == _CLOSED:
+            raise TaskQueueClosed(f"{self.name} is closed: it accepts no new tasks")
+        if self._state == _FORKED:
+            self._state = _OPEN
+            self._start_workers()
+
+    def _evict_oldest(self) -> Any:
+        item = self._get()
+        self._dropped += 1
+        self.unfinished_tasks -= 1
+        return item
+
+    # -- the worker ----------------------------------------------------------------------------
+
+    def _work(self) -> None:
+        _worker_of.queue = self
+        while True:
+            with self.not_empty:
+                while not self.queue:
+                    self.not_empty.wait()
+                item = self._get()
+                if item is _STOP:
+                    self._stops_queued -= 1
+                    return
+                self.not_full.notify()
+            outcome, error = self._execute(item)
+            del item  # hold no reference to a finished task while waiting for the next
+            with self.all_tasks_done:
+                if outcome == _COMPLETED:
+                    self._completed += 1
+                elif outcome == _FAILED:
+                    self._failed += 1
+                    if error is not None:
+                        self._keep_unreported(error)
+                else:
+                    self._cancelled += 1
+                unfinished = self.unfinished_tasks - 1
+                self.unfinished_tasks = unfinished
+                if not unfinished:
+                    self.all_tasks_done.notify_all()
+            error = None
+
+    def _execute(self, item: Any) -> tuple[int, BaseException | None]:
+        """Run one item; return how it ended and, for a fire-and-forget failure, its exception."""
+        kind = type(item)
+        if kind is tuple:
+            fn, args, kwargs = item
+        elif kind is _LatestTask:
+            fn, args, kwargs = item.fn, item.args, item.kwargs
+        elif kind is _FutureTask:
+            return self._execute_future(item), None
+        elif callable(item):
+            fn, args, kwargs = item, (), {}
+        else:
+            fn, args, kwargs = _not_a_task, (item,), {}
+        try:
+            fn(*args, **kwargs)
+        except BaseException as exc:  # a task's KeyboardInterrupt/SystemExit must not kill us
+            error = self._report_failure(fn, args, kwargs, exc)
+            # This frame outlives the call (the task's frames point back to it), so it must
+            # not keep the task and its arguments alive.
+            del fn, args, kwargs, item
+            return _FAILED, error
+        return _COMPLETED, None
+
+    @staticmethod
+    def _execute_future(item: _FutureTask) -> int:
+        future = item.future
+        if not future.set_running_or_notify_cancel():
+            return _CANCELLED
+        try:
+            result = item.fn(*item.args, **item.kwargs)
+        except BaseException as exc:
+            future.set_exception(exc)
+            return _FAILED
+        future.set_result(result)
+        return _COMPLETED
+
+    def _report_failure(self, fn, args, kwargs, exc: BaseException) -> BaseException:
+        # Drop the worker's own frame from the traceback: it holds the task and its arguments.
+        if exc.__traceback__ is not None:
+            exc.__traceback__ = exc.__traceback__.tb_next
+        exc.add_note(f"raised by task {_describe(fn)} on {self.name}")
+        handler = self.on_error
+        if handler is None:
+            _log.error("task %s failed on %s", _describe(fn), self.name, exc_info=exc)
+        else:
+            try:
+                handler(TaskFailure(fn, args, kwargs, exc))
+            except BaseException:
+                _log.exception("on_error handler %s raised while handling a failure of %s",
+                               _describe(handler), _describe(fn))
+        # Kept for join(raise_errors=True), without the locals of the frames it passed.
+        traceback.clear_frames(exc.__traceback__)
+        return exc
+
+    def _keep_unreported(self, error: BaseException) -> None:
+        if len(self._unreported) >= self.max_unreported_failures:
+            self._unreported.popleft()
+            self._unreported_lost += 1
+        self._unreported.append(error)
+
+    # -- waiting, closing, counting ------------------------------------------------------------
+
+    def join(self, timeout: float | None = None, *, raise_errors: bool = False) -> bool:
+        """Wait until every task added so far, including tasks added by tasks, is done.
+
+        Returns False if ``timeout`` seconds passed first. With ``raise_errors``, raises an
+        ``ExceptionGroup`` (a ``BaseExceptionGroup`` if a task raised e.g. KeyboardInterrupt)
+        of the fire-and-forget failures not yet reported this way; each is reported once.
+        """
+        _check_timeout(timeout)
+        if _current_worker_queue() is self:
+            raise RuntimeError(
+                f"join() called from inside a task of {self.name} would wait for itself forever")
+        with self.all_tasks_done:
+            if not self.all_tasks_done.wait_for(lambda: not self.unfinished_tasks, timeout):
+                return False
+            if not (raise_errors and self._unreported):
+                return True
+            errors, lost = list(self._unreported), self._unreported_lost
+            self._unreported.clear()
+            self._unreported_lost = 0
+        message = f"{len(errors) + lost} task(s) failed on {self.name}"
+        if lost:
+            message += f" (only the last {len(errors)} kept)"
+        raise BaseExceptionGroup(message, errors)
+
+    def close(self, wait: bool = True, *, cancel_pending: bool = False,
+              timeout: float | None = None) -> bool:
+        """Accept no new work (``TaskQueueClosed``); let the workers finish, then stop them.
+
+        Args:
+            wait: wait for the workers to stop (not when called from one of this queue's own
+                tasks, which would wait for itself).
+            cancel_pending: discard the tasks not yet started instead of running them; they
+                are counted as cancelled and their futures cancelled.
+            timeout: with ``wait``, give up waiting after this many seconds.
+
+        Returns True if every worker has stopped. Calling it again is harmless.
+        """
+        _check_timeout(timeout)
+        cancelled: list[Any] = []
+        with self.mutex:
+            if cancel_pending:
+                cancelled = self._discard_pending()
+            if self._state != _CLOSED:
+                self._state = _CLOSED
+                stops = sum(worker.is_alive() for worker in self._workers)
+                self.queue.extend([_STOP] * stops)
+                self._stops_queued += stops
+                self.not_empty.notify_all()
+                self.not_full.notify_all()  # blocked producers wake up to TaskQueueClosed
+        for item in cancelled:
+            _cancel_future(item)
+        if wait and _current_worker_queue() is not self:
+            deadline = None if timeout is None else _monotonic() + timeout
+            for worker in self._workers:
+                worker.join(None if deadline is None else max(0.0, deadline - _monotonic()))
+        return not any(worker.is_alive() for worker in self._workers)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """The ``concurrent.futures.Executor`` spelling of ``close``."""
+        self.close(wait, cancel_pending=cancel_futures)
+
+    def __enter__(self) -> TaskQueue:
+        return self
+
+    def __exit__(self, *exc_info: object) -> bool:
+        self.close(wait=True)
+        return False
+
+    def _discard_pending(self) -> list[Any]:
+        tasks = [item for item in self.queue if item is not _STOP]
+        self.queue.clear()
+        self.queue.extend([_STOP] * self._stops_queued)
+        self._latest.clear()
+        self._cancelled += len(tasks)
+        self.unfinished_tasks -= len(tasks)
+        if not self.unfinished_tasks:
+            self.all_tasks_done.notify_all()
+        self.not_full.notify_all()
+        return tasks
+
+    def stats(self) -> TaskStats:
+        """A consistent snapshot of the counters (see ``TaskStats``)."""
+        with self.mutex:
+            pending = self._qsize()
+            return TaskStats(
+                submitted=self._submitted, completed=self._completed, failed=self._failed,
+                dropped=self._dropped, coalesced=self._coalesced, cancelled=self._cancelled,
+                pending=pending, running=self.unfinished_tasks - pending,
+            )
+
+    @property
+    def closed(self) -> bool:
+        return self._state == _CLOSED
+
+    def __repr__(self) -> str:
+        state = "closed" if self._state == _CLOSED else "open"
+        return (f"<{type(self).__name__} {self.name!r} {state} workers={self.num_workers} "
+                f"pending={self._qsize()} unfinished={self.unfinished_tasks}>")
+
+    # -- called by lifecycle -------------------------------------------------------------------
+
+    def _drain_for_exit(self) -> None:
+        if not any(worker.is_alive() for worker in self._workers):
+            return  # nothing would ever run what is pending
+        self.join()  # tasks may add tasks while draining; only then refuse new ones
+        self.close(wait=True)
+
+    def _reset_after_fork(self) -> None:
+        """In a forked child: fresh locks, no inherited work, workers started on first use.
+
+        The parent's pending and running tasks stay the parent's: running them here too would
+        do every write twice. Their futures are not completed in the child.
+        """
+        self.mutex = threading.Lock()
+        self.not_empty = threading.Condition(self.mutex)
+        self.not_full = threading.Condition(self.mutex)
+        self.all_tasks_done = threading.Condition(self.mutex)
+        self.unfinished_tasks = 0
+        self._init(self.maxsize)
+        self._workers = []
+        if self._state != _CLOSED:
+            self._state = _FORKED
+        if _current_worker_queue() is self:  # forked from inside one of our tasks
+            del _worker_of.queue
+
+
+def _current_worker_queue() -> TaskQueue | None:
+    return getattr(_worker_of, "queue", None)
+
+
+def _cancel_future(item: Any) -> None:
+    if type(item) is _FutureTask:
+        item.future.cancel()
+
+
+def _not_a_task(item: Any) -> None:
+    raise TypeError(f"{item!r} was put() on a TaskQueue with workers, but is not callable; "
+                    "use add_task(fn, *args, **kwargs)")
+
+
+def _describe(fn: Any) -> str:
+    name = getattr(fn, "__qualname__", None)
+    if isinstance(name, str):
+        return name
+    try:
+        return repr(fn)
+    except Exception:
+        return f"<{type(fn).__name__} object>"
+
+
+def _check_int(name: str, value: Any, *, minimum: int | None = None) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, got {value!r}")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
+
+
+def _check_timeout(timeout: Any) -> None:
+    if timeout is None:
+        return
+    if isinstance(timeout, bool) or not isinstance(timeout, Real):
+        raise TypeError(f"timeout must be a number of seconds or None, got {timeout!r}")
+    if not timeout >= 0:  # also rejects NaN
+        raise ValueError(f"timeout must be >= 0, got {timeout!r}")
+
