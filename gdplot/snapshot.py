@@ -63,11 +63,12 @@ class Snapshot:
             return (hidden @ self.params["output.weight"] + self.params["output.bias"])[:, 0]
         z = X @ self.params["coef"] + self.params["intercept"]
         if self.model == "logistic":
-            return _sigmoid(z)
+            return sigmoid(z)
         return z
 
 
-def _sigmoid(z: np.ndarray) -> np.ndarray:
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    """The logistic function ``1 / (1 + exp(-z))`` elementwise, without overflow for any z."""
     # exp of a non-positive number never overflows.
     e = np.exp(-np.abs(z))
     return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))

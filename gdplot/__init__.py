@@ -1,0 +1,23 @@
+"""Gradient descent from scratch in NumPy, with plots that never block training.
+
+>>> from gdplot import LinearRegressionGD
+>>> model = LinearRegressionGD(lr=0.1, epochs=200).fit([[0.0], [1.0], [2.0]], [1.0, 3.0, 5.0])
+>>> model.predict([[3.0]]).round(3)
+array([7.])
+"""
+
+from gdplot.base import DivergenceError
+from gdplot.linear import LinearRegressionGD
+from gdplot.logistic import LogisticRegressionGD
+from gdplot.mlp import MLPRegressorGD
+from gdplot.snapshot import Snapshot
+from gdplot.validation import NotFittedError
+
+__all__ = [
+    "DivergenceError",
+    "LinearRegressionGD",
+    "LogisticRegressionGD",
+    "MLPRegressorGD",
+    "NotFittedError",
+    "Snapshot",
+]

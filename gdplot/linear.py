@@ -1,0 +1,90 @@
+"""Linear regression by gradient descent, and the base shared with logistic regression.
+
+Both models compute ``z = X @ coef + intercept``. Their parameters live in one flat vector
+``theta = [*coef, intercept]``, so a step is one vector update and ``Snapshot.path`` gets one
+row per epoch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from gdplot.base import GradientDescentEstimator, RegressorMixin
+
+
+class LinearModel(GradientDescentEstimator):
+    """Base of the models whose decision is ``z = X @ coef_ + intercept_``; starts at zero.
+
+    Learned attributes: ``coef_`` ``(n_features,)`` (a view of the live parameters, as in
+    scikit-learn) and ``intercept_`` (a float), plus the base class's.
+    """
+
+    @property
+    def coef_(self) -> np.ndarray:
+        self._check_is_fitted()
+        return self._theta[:-1]
+
+    @property
+    def intercept_(self) -> float:
+        self._check_is_fitted()
+        return float(self._theta[-1])
+
+    def _init_params(self, n_features: int, rng: np.random.Generator) -> None:
+        self._theta = np.zeros(n_features + 1)
+        self._theta_grad = np.empty(n_features + 1)
+
+    def _live_params(self) -> dict[str, np.ndarray]:
+        return {"coef": self._theta[:-1], "intercept": self._theta[-1:].reshape(())}
+
+    def _flat_params(self) -> np.ndarray:
+        return self._theta
+
+    def _decision_function(self, X: np.ndarray) -> np.ndarray:
+        """``z = X @ coef + intercept``, shape ``(n,)`` for ``X`` ``(n, n_features)``."""
+        z = X @ self._theta[:-1]
+        z += self._theta[-1]
+        return z
+
+    def _theta_gradient(self, X: np.ndarray, z_grad: np.ndarray) -> np.ndarray:
+        """Chain rule through ``z``: the gradient w.r.t. ``theta`` given ``z_grad`` ``(m,)``,
+        the gradient w.r.t. each row's ``z``. Written into a buffer reused by every step."""
+        grad = self._theta_grad
+        np.matmul(z_grad, X, out=grad[:-1])
+        grad[-1] = z_grad.sum()
+        return grad
+
+
+class LinearRegressionGD(RegressorMixin, LinearModel):
+    """Ordinary least squares by gradient descent.
+
+    Loss: the mean squared error ``mean((X @ coef + intercept - y) ** 2)`` (not halved), so
+    the gradient is ``2/m * X.T @ residual``; ``history_`` records that loss. Full-batch
+    descent with a small enough ``lr`` converges to the least-squares solution. See
+    ``GradientDescentEstimator`` for the parameters.
+
+    Example:
+        >>> import numpy as np
+        >>> X = np.arange(10.0).reshape(-1, 1)
+        >>> model = LinearRegressionGD(lr=0.02, epochs=5000).fit(X, 3 * X[:, 0] + 1)
+        >>> model.coef_.round(4), round(model.intercept_, 4)
+        (array([3.]), 1.0)
+    """
+
+    _model_kind = "linear"
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predictions ``(n_samples,)`` for ``X`` ``(n_samples, n_features)``."""
+        return self._decision_function(self._check_predict_X(X))
+
+    def _loss(self, X: np.ndarray, y: np.ndarray) -> float:
+        residual = self._decision_function(X)
+        residual -= y
+        return float(residual @ residual) / residual.shape[0]
+
+    def _gradients(self, X: np.ndarray, y: np.ndarray) -> tuple[tuple[np.ndarray, np.ndarray]]:
+        residual = self._decision_function(X)
+        residual -= y
+        residual *= 2.0 / residual.shape[0]  # d(mean squared error)/dz
+        return ((self._theta, self._theta_gradient(X, residual)),)

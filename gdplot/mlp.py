@@ -1,0 +1,77 @@
+"""A one-hidden-layer ReLU network for regression, trained by the shared gradient-descent
+loop with the hand-written backprop of ``gdplot.nn``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from gdplot.base import FitSettings, GradientDescentEstimator, RegressorMixin
+from gdplot.nn import Linear, MSELoss, ReLU, Sequential
+from gdplot.validation import check_int
+
+
+class MLPRegressorGD(RegressorMixin, GradientDescentEstimator):
+    """``Linear(n_features, hidden) -> ReLU -> Linear(hidden, 1)`` trained on the mean squared
+    error (not halved; ``history_`` records it).
+
+    Parameters (besides those of ``GradientDescentEstimator``):
+        hidden: hidden units, an int >= 1.
+
+    The weights start from ``random_state`` (He-uniform, see ``gdplot.nn.Linear``), so the
+    same int seed gives the same fit. Learned attributes: ``model_``, the trained
+    ``gdplot.nn.Sequential`` with layers ``"hidden"``, ``"relu"``, ``"output"``, plus those of
+    ``GradientDescentEstimator``.
+    """
+
+    _model_kind = "mlp"
+
+    def __init__(
+        self,
+        *,
+        hidden: int = 32,
+        lr: float = 0.01,
+        epochs: int = 100,
+        batch_size: int | None = None,
+        shuffle: bool = True,
+        random_state: int | np.random.Generator | None = None,
+    ) -> None:
+        super().__init__(
+            lr=lr, epochs=epochs, batch_size=batch_size, shuffle=shuffle, random_state=random_state
+        )
+        self.hidden = hidden
+
+    def _check_params(self) -> FitSettings:
+        settings = super()._check_params()
+        check_int(self.hidden, "hidden")
+        return settings
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predictions ``(n_samples,)`` for ``X`` ``(n_samples, n_features)``."""
+        X = self._check_predict_X(X)
+        return self.model_.forward(X)[:, 0]
+
+    # -- the maths ---------------------------------------------------------------------------
+
+    def _init_params(self, n_features: int, rng: np.random.Generator) -> None:
+        self.model_ = Sequential(
+            ("hidden", Linear(n_features, self.hidden, rng=rng)),
+            ("relu", ReLU()),
+            ("output", Linear(self.hidden, 1, rng=rng)),
+        )
+        self._loss_fn = MSELoss()
+
+    def _live_params(self) -> dict[str, np.ndarray]:
+        return {name: param for name, param, _ in self.model_.parameters()}
+
+    def _flat_params(self) -> None:
+        return None  # no parameter path: a 100-dimensional path does not plot
+
+    def _loss(self, X: np.ndarray, y: np.ndarray) -> float:
+        return self._loss_fn.forward(self.model_.forward(X), y[:, np.newaxis])
+
+    def _gradients(self, X: np.ndarray, y: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+        self._loss(X, y)
+        self.model_.backward(self._loss_fn.backward())
+        return [(param, grad) for _, param, grad in self.model_.parameters()]
