@@ -1,0 +1,336 @@
+"""Training callbacks: plots that never block training, and a progress bar.
+
+An estimator's ``fit(X, y, callbacks=[...])`` calls, when present,
+``on_train_begin(estimator)``, ``on_epoch_end(estimator, epoch)`` (1-based) and
+``on_train_end(estimator)``. A plot callback takes a :class:`~gdplot.snapshot.Snapshot` on
+the training thread (a cheap copy) and hands the rendering to an executor, so the cost on
+the training thread is the snapshot and the enqueue: no matplotlib, no file I/O.
+
+With ``executor=None`` plots render synchronously instead, which is simple and slow.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import re
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any, TextIO
+
+from gdplot.render import RENDERERS, Renderer, atomic_writer
+from gdplot.snapshot import Snapshot
+from gdplot.validation import check_int
+
+__all__ = ["GifCallback", "PlotCallback", "ProgressCallback", "render_gif"]
+
+logger = logging.getLogger("gdplot")
+
+
+def _resolve_renderer(kind: object) -> tuple[str, Renderer]:
+    """``(name for file names, render function)`` for a built-in name or a callable."""
+    if isinstance(kind, str):
+        if kind not in RENDERERS:
+            raise ValueError(f"kind must be one of {sorted(RENDERERS)} or a callable, got {kind!r}")
+        return kind, RENDERERS[kind]
+    if not callable(kind):
+        raise TypeError(f"kind must be a renderer name or a callable, got {type(kind).__name__}")
+    name = re.sub(r"[^A-Za-z0-9_-]+", "", getattr(kind, "__name__", "")) or "plot"
+    return name, kind
+
+
+class _RenderDispatcher:
+    """Runs render tasks inline or on an executor, and keeps failures off the training thread.
+
+    ``executor`` is ``None`` (render inline, log and count failures), a
+    :class:`taskqueue.TaskQueue` (``add_task`` / ``add_latest``: failures go to the queue's
+    ``on_error`` and ``join(raise_errors=True)``), or any :class:`concurrent.futures.Executor`
+    (``submit``: futures kept in ``futures``, failures logged and counted).
+    """
+
+    def __init__(self, executor: object) -> None:
+        if executor is not None and not callable(getattr(executor, "submit", None)):
+            raise TypeError(
+                "executor must be None, a TaskQueue or a concurrent.futures.Executor, "
+                f"got {type(executor).__name__}"
+            )
+        self.executor = executor
+        self.futures: list[Future[Any]] = []
+        self.errors: list[BaseException] = []
+
+    def dispatch(self, fn: Callable[..., object], *args: object, latest_key: object = None) -> None:
+        """Run ``fn(*args)`` now or later; with ``latest_key`` a newer call may replace it."""
+        executor = self.executor
+        if executor is None:
+            try:
+                fn(*args)
+            except Exception as exc:
+                self.errors.append(exc)
+                logger.exception("plot %s failed", _describe(fn, args))
+        elif latest_key is not None and hasattr(executor, "add_latest"):
+            executor.add_latest(latest_key, fn, *args)
+        elif hasattr(executor, "add_task"):
+            executor.add_task(fn, *args)
+        else:
+            future = executor.submit(fn, *args)
+            future.add_done_callback(lambda f: self._on_done(f, fn, args))
+            self.futures.append(future)
+
+    @property
+    def failures(self) -> int:
+        """How many renders failed (inline or ``submit`` mode; a TaskQueue reports its own)."""
+        return len(self.errors)
+
+    def _on_done(self, future: Future[Any], fn: Callable[..., object], args: tuple) -> None:
+        error = None if future.cancelled() else future.exception()
+        if error is not None:
+            self.errors.append(error)  # list.append is atomic: no lock needed
+            logger.error("plot %s failed", _describe(fn, args), exc_info=error)
+
+
+def _describe(fn: Callable[..., object], args: tuple) -> str:
+    target = next((a for a in args if isinstance(a, (str, os.PathLike))), None)
+    name = getattr(fn, "__name__", repr(fn))
+    return f"{name} -> {os.fspath(target)}" if target is not None else name
+
+
+def _check_seconds(value: object, name: str, *, allow_zero: bool) -> float:
+    bound = ">= 0" if allow_zero else "> 0"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number {bound}, got {name}={value!r}")
+    if not (math.isfinite(value) and (value > 0 or (allow_zero and value == 0))):
+        raise ValueError(f"{name} must be a number {bound}, got {name}={value!r}")
+    return float(value)
+
+
+def _make_out_dir(out_dir: Path) -> None:
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise OSError(
+            exc.errno, f"cannot create plot folder out_dir={str(out_dir)!r}: {reason}"
+        ) from exc
+
+
+class PlotCallback(_RenderDispatcher):
+    """Render a plot of the training state every ``every`` epochs and after the last one.
+
+    Args:
+        kind: ``"loss"``, ``"fit"``, ``"boundary"``, ``"surface"`` or a callable
+            ``render(snapshot, path)`` (module-level, if the executor is a process pool).
+        every: plot after epochs ``every``, ``2 * every``, ... and always after the last.
+        out_dir: folder for the images, created in ``on_train_begin``.
+        executor: ``None`` (render on the training thread), a ``TaskQueue`` or any
+            ``concurrent.futures.Executor``.
+        coalesce: keep one live file ``{prefix}{kind}.png`` overwritten atomically instead of
+            one file per frame. With a ``TaskQueue`` only the latest pending frame is rendered;
+            with other executors every frame is, in whatever order the workers finish.
+        prefix: prepended to file names, to keep several runs in one folder apart.
+        label: the run's name in plot titles.
+
+    After ``fit``: ``paths`` lists the files written or queued, in order; ``errors`` (and
+    their count, ``failures``) the failed renders in inline or ``submit`` mode (a TaskQueue
+    reports through its ``on_error`` and ``join(raise_errors=True)``); ``futures`` holds
+    ``submit``'s futures.
+    """
+
+    def __init__(
+        self,
+        kind: str | Renderer,
+        *,
+        every: int = 1,
+        out_dir: str | os.PathLike[str] = "plots",
+        executor: object = None,
+        coalesce: bool = False,
+        prefix: str = "",
+        label: str = "",
+    ) -> None:
+        super().__init__(executor)
+        self.name, self.render = _resolve_renderer(kind)
+        self.every = check_int(every, "every", minimum=1)
+        if not isinstance(out_dir, (str, os.PathLike)):
+            raise TypeError(f"out_dir must be a path, got {type(out_dir).__name__} {out_dir!r}")
+        self.out_dir = Path(out_dir)
+        self.coalesce = bool(coalesce)
+        self.prefix = str(prefix)
+        self.label = str(label)
+        self.paths: list[Path] = []
+        self._last_epoch = 0
+        self._last_plotted = 0
+
+    def on_train_begin(self, estimator: object) -> None:
+        _make_out_dir(self.out_dir)
+        self.paths = []
+        self._last_epoch = self._last_plotted = 0
+
+    def on_epoch_end(self, estimator: Any, epoch: int) -> None:
+        self._last_epoch = epoch
+        if epoch % self.every == 0:
+            self._plot(estimator)
+
+    def on_train_end(self, estimator: Any) -> None:
+        if self._last_epoch > self._last_plotted:
+            self._plot(estimator)
+
+    def path_for(self, epoch: int) -> Path:
+        """Where the frame of ``epoch`` goes (the same live file for every epoch if coalescing)."""
+        if self.coalesce:
+            return self.out_dir / f"{self.prefix}{self.name}.png"
+        return self.out_dir / f"{self.prefix}{self.name}_epoch{epoch:04d}.png"
+
+    def _plot(self, estimator: Any) -> None:
+        snapshot = estimator.snapshot(label=self.label)
+        path = self.path_for(snapshot.epoch)
+        self._last_plotted = self._last_epoch
+        self.paths.append(path)
+        self.dispatch(self.render, snapshot, path, latest_key=str(path) if self.coalesce else None)
+
+
+class GifCallback(_RenderDispatcher):
+    """Keep a snapshot every ``every`` epochs; after training, render them all into one GIF.
+
+    The GIF is made by ONE task (on ``executor``, or inline if it is ``None``) and written
+    atomically to ``path``. Snapshots are small (parameters, history; the data is shared), but
+    choose ``every`` so that the frame count stays modest: each frame is a full render.
+    """
+
+    def __init__(
+        self,
+        kind: str | Renderer,
+        path: str | os.PathLike[str],
+        *,
+        every: int = 1,
+        executor: object = None,
+        frame_seconds: float = 0.2,
+        label: str = "",
+    ) -> None:
+        super().__init__(executor)
+        _, self.render = _resolve_renderer(kind)
+        if not isinstance(path, (str, os.PathLike)):
+            raise TypeError(f"path must be a path, got {type(path).__name__} {path!r}")
+        self.path = Path(path)
+        self.every = check_int(every, "every", minimum=1)
+        self.frame_seconds = _check_seconds(frame_seconds, "frame_seconds", allow_zero=False)
+        self.label = str(label)
+        self.snapshots: list[Snapshot] = []
+        self._last_epoch = 0
+
+    def on_train_begin(self, estimator: object) -> None:
+        _make_out_dir(self.path.parent)
+        self.snapshots = []
+        self._last_epoch = 0
+
+    def on_epoch_end(self, estimator: Any, epoch: int) -> None:
+        self._last_epoch = epoch
+        if epoch % self.every == 0:
+            self.snapshots.append(estimator.snapshot(label=self.label))
+
+    def on_train_end(self, estimator: Any) -> None:
+        plotted = self.snapshots[-1].epoch if self.snapshots else 0
+        if self._last_epoch > plotted:
+            self.snapshots.append(estimator.snapshot(label=self.label))
+        if self.snapshots:
+            self.dispatch(
+                render_gif, self.render, list(self.snapshots), self.path, self.frame_seconds
+            )
+
+
+def render_gif(
+    render: Renderer,
+    snapshots: Sequence[Snapshot],
+    path: str | os.PathLike[str],
+    frame_seconds: float = 0.2,
+) -> Path:
+    """Render each snapshot with ``render`` and write them as one looping GIF, atomically."""
+    from PIL import Image  # Pillow ships with matplotlib; only GIFs need it
+
+    if not snapshots:
+        raise ValueError("render_gif needs at least one snapshot, got none")
+    path = Path(path)
+    frames = []
+    with tempfile.TemporaryDirectory(prefix="gdplot-gif-") as scratch:
+        for index, snapshot in enumerate(snapshots):
+            frame_path = Path(scratch) / f"frame{index:05d}.png"
+            render(snapshot, frame_path)
+            with Image.open(frame_path) as image:
+                frames.append(image.convert("RGB"))
+    with atomic_writer(path) as file:
+        frames[0].save(
+            file,
+            format="GIF",
+            save_all=True,
+            append_images=frames[1:],
+            duration=round(frame_seconds * 1000),
+            loop=0,
+        )
+    return path
+
+
+class ProgressCallback:
+    """A one-line progress bar: ``epoch 12/100 [###-----] loss 0.0123 1.2s``.
+
+    Redrawn at most every ``min_interval`` seconds (always on the first and last epoch), so
+    a fast training loop is not slowed down by terminal writes. ``stream`` defaults to
+    ``sys.stderr`` as it is when training starts.
+    """
+
+    def __init__(
+        self, *, stream: TextIO | None = None, min_interval: float = 0.1, width: int = 30
+    ) -> None:
+        self.stream = stream
+        self.min_interval = _check_seconds(min_interval, "min_interval", allow_zero=True)
+        self.width = check_int(width, "width", minimum=1)
+        self._out: TextIO = sys.stderr
+        self._total: int | None = None
+        self._start = self._last_draw = 0.0
+        self._last_line = ""
+
+    def on_train_begin(self, estimator: Any) -> None:
+        self._out = self.stream if self.stream is not None else sys.stderr
+        total = getattr(estimator, "epochs", None)
+        self._total = total if isinstance(total, int) and total > 0 else None
+        self._start = time.monotonic()
+        self._last_draw = -math.inf
+        self._last_line = ""
+
+    def on_epoch_end(self, estimator: Any, epoch: int) -> None:
+        now = time.monotonic()
+        if now - self._last_draw >= self.min_interval or epoch == 1 or epoch == self._total:
+            self._last_draw = now
+            self._draw(epoch, _current_loss(estimator), now)
+
+    def on_train_end(self, estimator: Any) -> None:
+        self.finish()
+
+    def finish(self) -> None:
+        """End the bar's line (if one is drawn), e.g. before reporting that training failed."""
+        if self._last_line:
+            self._out.write("\n")
+            self._out.flush()
+            self._last_line = ""
+
+    def _draw(self, epoch: int, loss: float, now: float) -> None:
+        if self._total:
+            done = self.width * min(epoch, self._total) // self._total  # full only at the end
+            bar = "#" * done + "-" * (self.width - done)
+            bar = f"{epoch:>{len(str(self._total))}}/{self._total} [{bar}]"
+        else:
+            bar = f"{epoch}"
+        line = f"epoch {bar} loss {loss:.4g} {now - self._start:.1f}s"
+        # Pad over the previous line: a shorter line must not leave its tail behind.
+        self._out.write("\r" + line.ljust(len(self._last_line)))
+        self._out.flush()
+        self._last_line = line
+
+
+def _current_loss(estimator: Any) -> float:
+    history = getattr(estimator, "history_", None)
+    if history is not None and len(history):
+        return float(history[-1])
+    return float(estimator.snapshot().loss)

@@ -1,0 +1,323 @@
+"""Renderers: valid PNGs, atomic writes, the right maths, clear errors for the wrong model."""
+
+from __future__ import annotations
+
+import pickle
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from gdplot import render
+from gdplot.render import (
+    RENDERERS,
+    loss_grid,
+    render_comparison,
+    save_figure,
+)
+from gdplot.snapshot import Snapshot
+
+
+def make_snapshot(
+    model: str,
+    n_features: int = 1,
+    *,
+    epoch: int = 4,
+    label: str = "run",
+    history: np.ndarray | None = None,
+    initial_loss: float = 3.0,
+) -> Snapshot:
+    """A hand-built snapshot: a short, plausible descent from zero towards the true params."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((120, n_features))
+    true_coef = np.arange(1.0, n_features + 1)
+    if model == "mlp":
+        hidden = 8
+        params = {
+            "hidden.weight": rng.standard_normal((n_features, hidden)),
+            "hidden.bias": rng.standard_normal(hidden),
+            "output.weight": rng.standard_normal((hidden, 1)),
+            "output.bias": np.array([0.1]),
+        }
+        y = np.sin(X[:, 0])
+        path = None
+    else:
+        z = X @ true_coef + 0.5
+        y = (z > 0).astype(float) if model == "logistic" else z + 0.1 * rng.standard_normal(120)
+        fractions = np.linspace(0.0, 0.8, epoch + 1)[:, None]
+        path = fractions * np.append(true_coef, 0.5)
+        params = {"coef": path[-1, :-1].copy(), "intercept": np.array(path[-1, -1])}
+    if history is None:
+        history = np.geomspace(2.0, 0.3, epoch)
+    return Snapshot(
+        model=model,
+        epoch=epoch,
+        step=epoch,
+        loss=float(history[-1]),
+        params=params,
+        history=history,
+        X=X,
+        y=y,
+        initial_loss=initial_loss,
+        path=path,
+        label=label,
+    )
+
+
+def assert_valid_png(path, *, alone: bool = True) -> None:
+    """A readable PNG of the configured size with more than one colour (something was drawn)."""
+    with Image.open(path) as image:
+        assert image.format == "PNG"
+        assert image.size == (
+            round(render.FIGSIZE[0] * render.DPI),
+            round(render.FIGSIZE[1] * render.DPI),
+        )
+        assert image.mode in ("RGB", "RGBA")
+        pixels = np.asarray(image.convert("RGB")).reshape(-1, 3)
+    assert len(np.unique(pixels, axis=0)) > 10
+    if alone:  # no temp file left beside it
+        assert sorted(p.name for p in path.parent.iterdir()) == [path.name]
+
+
+@pytest.fixture
+def captured_figures(monkeypatch):
+    """Replace save_figure so a test can inspect the figure a renderer built."""
+    figures = []
+    monkeypatch.setattr(render, "save_figure", lambda fig, path: figures.append(fig))
+    return figures
+
+
+VALID = [
+    ("loss", "linear", 1),
+    ("loss", "logistic", 2),
+    ("loss", "mlp", 1),
+    ("fit", "linear", 1),
+    ("fit", "logistic", 1),
+    ("fit", "mlp", 1),
+    ("boundary", "logistic", 2),
+    ("surface", "linear", 1),
+    ("surface", "linear", 3),
+    ("surface", "logistic", 1),
+    ("surface", "logistic", 2),
+]
+
+
+@pytest.mark.parametrize(("kind", "model", "n_features"), VALID)
+def test_each_renderer_writes_a_valid_png_and_nothing_else(tmp_path, kind, model, n_features):
+    path = tmp_path / f"{kind}.png"
+    RENDERERS[kind](make_snapshot(model, n_features), path)
+    assert_valid_png(path)
+
+
+@pytest.mark.parametrize(
+    ("kind", "model", "n_features", "message"),
+    [
+        ("fit", "linear", 2, "exactly 1 feature, got 2 features"),
+        ("fit", "logistic", 3, "got 3 features"),
+        ("boundary", "linear", 2, "model='linear'"),
+        ("boundary", "logistic", 1, "with 1 features"),
+        ("surface", "mlp", 1, "model='mlp'"),
+    ],
+)
+def test_a_renderer_rejects_a_model_it_cannot_draw_and_writes_nothing(
+    tmp_path, kind, model, n_features, message
+):
+    with pytest.raises(ValueError, match=message):
+        RENDERERS[kind](make_snapshot(model, n_features), tmp_path / "x.png")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_titles_name_model_label_epoch_and_loss(captured_figures):
+    snapshot = make_snapshot("linear", epoch=7, label="mini-batch")
+    for kind in ("loss", "fit", "surface"):
+        RENDERERS[kind](snapshot, "unused.png")
+    for fig in captured_figures:
+        title = fig.axes[0].get_title()
+        assert "Linear regression" in title
+        assert "mini-batch" in title
+        assert "epoch 7" in title
+        assert f"{snapshot.loss:.4g}" in title
+
+
+@pytest.mark.parametrize(
+    ("history", "scale"),
+    [
+        (np.array([100.0, 10.0, 1.0, 0.1]), "log"),
+        (np.array([1.0, 0.9, 0.8, 0.7]), "linear"),
+    ],
+)
+def test_loss_plot_uses_log_scale_only_when_the_loss_spans_decades(
+    captured_figures, history, scale
+):
+    snapshot = make_snapshot("linear", epoch=4, history=history, initial_loss=float("nan"))
+    RENDERERS["loss"](snapshot, "unused.png")
+    ax = captured_figures[0].axes[0]
+    assert ax.get_yscale() == scale
+    np.testing.assert_array_equal(ax.lines[0].get_ydata(), history)
+    np.testing.assert_array_equal(ax.lines[0].get_xdata(), [1, 2, 3, 4])
+
+
+def test_loss_plot_starts_at_epoch_zero_with_the_initial_loss(captured_figures):
+    snapshot = make_snapshot("linear", epoch=3)
+    RENDERERS["loss"](snapshot, "unused.png")
+    line = captured_figures[0].axes[0].lines[0]
+    np.testing.assert_array_equal(line.get_xdata(), [0, 1, 2, 3])
+    np.testing.assert_array_equal(line.get_ydata(), np.r_[snapshot.initial_loss, snapshot.history])
+
+
+def test_loss_plot_of_a_diverging_run_still_renders(tmp_path):
+    history = np.array([1.0, 1e3, 1e9, np.inf])
+    path = tmp_path / "loss.png"
+    RENDERERS["loss"](make_snapshot("linear", epoch=4, history=history), path)
+    assert_valid_png(path)
+
+
+def test_fit_plot_draws_the_snapshots_prediction(captured_figures):
+    snapshot = make_snapshot("linear", epoch=2)
+    RENDERERS["fit"](snapshot, "unused.png")
+    curve = captured_figures[0].axes[0].lines[0]
+    x = np.asarray(curve.get_xdata())
+    expected = x * snapshot.params["coef"][0] + snapshot.params["intercept"]
+    np.testing.assert_allclose(curve.get_ydata(), expected)
+
+
+@pytest.mark.parametrize(
+    ("n_features", "axis_names"),
+    [
+        (1, ("coef[0]", "intercept")),
+        (3, ("coef[0]", "coef[1]")),
+    ],
+)
+def test_surface_plots_the_first_two_parameters_and_the_path(
+    captured_figures, n_features, axis_names
+):
+    snapshot = make_snapshot("linear", n_features, epoch=5)
+    RENDERERS["surface"](snapshot, "unused.png")
+    ax = captured_figures[0].axes[0]
+    assert (ax.get_xlabel(), ax.get_ylabel()) == axis_names
+    path_line = ax.lines[0]
+    np.testing.assert_array_equal(path_line.get_xdata(), snapshot.path[:, 0])
+    np.testing.assert_array_equal(path_line.get_ydata(), snapshot.path[:, 1])
+
+
+def reference_loss(snapshot: Snapshot, flat_params: np.ndarray) -> float:
+    """The loss at one parameter vector, computed the obvious way (for checking the grid)."""
+    z = snapshot.X @ flat_params[:-1] + flat_params[-1]
+    if snapshot.model == "logistic":
+        p = 1.0 / (1.0 + np.exp(-z))
+        return float(-np.mean(snapshot.y * np.log(p) + (1 - snapshot.y) * np.log(1 - p)))
+    return float(np.mean((z - snapshot.y) ** 2))
+
+
+@pytest.mark.parametrize(("model", "n_features"), [("linear", 1), ("linear", 3), ("logistic", 2)])
+def test_loss_grid_matches_a_point_by_point_computation(model, n_features, monkeypatch):
+    monkeypatch.setattr(render, "_GRID_BLOCK_ELEMENTS", 500)  # force several blocks
+    snapshot = make_snapshot(model, n_features)
+    a_values, b_values = np.linspace(-1, 2, 5), np.linspace(0, 3, 4)
+    grid = loss_grid(snapshot, a_values, b_values)
+    assert grid.shape == (4, 5)
+    current = np.append(snapshot.params["coef"], snapshot.params["intercept"])
+    for row, b in enumerate(b_values):
+        for col, a in enumerate(a_values):
+            flat = current.copy()
+            flat[0], flat[1] = a, b
+            assert grid[row, col] == pytest.approx(reference_loss(snapshot, flat), rel=1e-9)
+
+
+def test_save_figure_failure_keeps_the_old_file_and_leaves_no_temp(tmp_path):
+    path = tmp_path / "plot.png"
+    path.write_bytes(b"previous frame")
+    fig = render._new_figure()
+
+    def broken_savefig(file, **kwargs):
+        file.write(b"half a PNG")
+        raise RuntimeError("disk full")
+
+    fig.savefig = broken_savefig
+    with pytest.raises(RuntimeError, match="disk full"):
+        save_figure(fig, path)
+    assert path.read_bytes() == b"previous frame"
+    assert [p.name for p in tmp_path.iterdir()] == ["plot.png"]
+
+
+def test_save_figure_into_a_missing_folder_raises_and_writes_nothing(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        RENDERERS["loss"](make_snapshot("linear"), tmp_path / "missing" / "loss.png")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_overwriting_a_live_file_replaces_it_with_the_new_frame(tmp_path):
+    path = tmp_path / "loss.png"
+    RENDERERS["loss"](make_snapshot("linear", epoch=2), path)
+    first = path.read_bytes()
+    RENDERERS["loss"](make_snapshot("linear", epoch=6), path)
+    assert path.read_bytes() != first
+    assert_valid_png(path)
+
+
+def test_render_comparison_draws_one_curve_per_run(tmp_path, captured_figures):
+    histories = {
+        "batch": np.geomspace(10, 1, 20),
+        "mini-batch": np.geomspace(10, 0.1, 20),
+        "stochastic": np.geomspace(10, 0.05, 20),
+    }
+    render_comparison(histories, tmp_path / "unused.png")
+    ax = captured_figures[0].axes[0]
+    assert [text.get_text().split(" (")[0] for text in ax.get_legend().get_texts()] == list(
+        histories
+    )
+    assert ax.get_yscale() == "log"
+    for line, losses in zip(ax.lines, histories.values(), strict=True):
+        np.testing.assert_array_equal(line.get_ydata(), losses)
+
+
+def test_render_comparison_writes_a_png(tmp_path):
+    path = tmp_path / "comparison.png"
+    render_comparison({"batch": [3.0, 2.0, 1.5], "stochastic": [3.0, 1.0, 0.9]}, path)
+    assert_valid_png(path)
+
+
+@pytest.mark.parametrize(
+    ("histories", "message"),
+    [
+        ({}, "empty"),
+        ({"batch": np.ones((2, 2))}, r"histories\['batch'\].*shape \(2, 2\)"),
+        ({"batch": []}, r"shape \(0,\)"),
+    ],
+)
+def test_render_comparison_rejects_bad_histories(tmp_path, histories, message):
+    with pytest.raises(ValueError, match=message):
+        render_comparison(histories, tmp_path / "c.png")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_renderers_and_snapshots_pickle_for_process_pools():
+    snapshot = make_snapshot("logistic", 2)
+    for kind, fn in RENDERERS.items():
+        assert pickle.loads(pickle.dumps(fn)) is fn, kind
+    copy = pickle.loads(pickle.dumps(snapshot))
+    np.testing.assert_array_equal(copy.decision(snapshot.X), snapshot.decision(snapshot.X))
+
+
+def test_renderers_run_concurrently_on_threads(tmp_path):
+    snapshots = [make_snapshot("linear", epoch=e) for e in range(1, 5)]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        paths = list(
+            pool.map(lambda s: RENDERERS["fit"](s, tmp_path / f"fit{s.epoch}.png"), snapshots)
+        )
+    for path in paths:
+        assert_valid_png(path, alone=False)
+    assert len(list(tmp_path.iterdir())) == len(snapshots)
+
+
+def test_library_modules_never_import_pyplot():
+    code = (
+        "import sys, gdplot.render, gdplot.callbacks, gdplot.data, gdplot.cli; "
+        "sys.exit('matplotlib.pyplot' in sys.modules)"
+    )
+    repo_root = Path(__file__).resolve().parents[1]  # import this checkout, whatever is installed
+    assert subprocess.run([sys.executable, "-c", code], cwd=repo_root, timeout=60).returncode == 0
