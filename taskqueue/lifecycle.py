@@ -1,9 +1,10 @@
 """One registry of live queues, for the two moments a queue cannot look after itself.
 
 - Interpreter exit: worker threads are daemons, so the interpreter would kill them with work
-  still pending. The hook below runs when the main thread has finished (also after an
-  uncaught exception), before the interpreter tears down, and drains every queue that asked
-  for it.
+  still pending. Every queue that asked for it is drained twice: once when the main thread
+  has finished (also after an uncaught exception), leaving it open because threads the main
+  thread left running (a training loop in a thread) may still add work; and once more after
+  those threads have ended, before the interpreter tears down, closing it.
 - ``os.fork()``: the child inherits the queue's memory but none of its threads, and a lock a
   worker held at the moment of the fork stays held forever. The child resets each queue so it
   works there (fresh locks, workers restarted on first use).
@@ -42,10 +43,25 @@ def _live_queues() -> list[TaskQueue]:
         return list(_live)
 
 
+# Whether the first drain ran to its end. If Ctrl-C cut the exit short (a hung task), the user
+# wants out: the second drain must not make them wait again.
+_first_drain_done = False
+
+
 def _drain_at_exit() -> None:
+    global _first_drain_done
     for queue in _live_queues():
         if queue.drain_at_exit:
-            queue._drain_for_exit()
+            queue._drain_for_exit(close=False)
+    _first_drain_done = True
+
+
+def _close_at_exit() -> None:
+    if _register_thread_exit is not None and not _first_drain_done:
+        return
+    for queue in _live_queues():
+        if queue.drain_at_exit:
+            queue._drain_for_exit(close=True)
 
 
 def _reset_in_child() -> None:
@@ -58,12 +74,12 @@ def _reset_in_child() -> None:
 
 # threading's own exit hook runs before non-daemon threads are joined and before atexit
 # handlers, exactly as concurrent.futures.thread uses it, so tasks may still start threads.
-# It is private API; fall back to atexit (daemon threads still run during atexit handlers).
+# It is private API; without it the atexit drain does all the work. atexit handlers run after
+# the non-daemon threads have ended, and daemon threads (our workers) still run during them.
 _register_thread_exit = getattr(threading, "_register_atexit", None)
 if _register_thread_exit is not None:
     _register_thread_exit(_drain_at_exit)
-else:  # pragma: no cover - every CPython from 3.9 has it
-    atexit.register(_drain_at_exit)
+atexit.register(_close_at_exit)
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_reset_in_child)

@@ -21,6 +21,7 @@ Locking: everything mutable below is guarded by ``self.mutex``, the one lock tha
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import logging
 import queue
 import threading
@@ -122,7 +123,7 @@ class TaskQueue(queue.Queue, concurrent.futures.Executor):
     ) -> None:
         _check_int("num_workers", num_workers, minimum=0)
         _check_int("maxsize", maxsize)
-        if overflow not in OVERFLOW_POLICIES:
+        if not isinstance(overflow, str) or overflow not in OVERFLOW_POLICIES:
             raise ValueError(f"overflow must be one of {OVERFLOW_POLICIES}, got {overflow!r}")
         if not isinstance(name, str):
             raise TypeError(f"name must be a str, got {name!r}")
@@ -285,7 +286,12 @@ class TaskQueue(queue.Queue, concurrent.futures.Executor):
                     self._stops_queued -= 1
                     return
                 self.not_full.notify()
-            outcome, error = self._execute(item)
+            try:
+                outcome, error = self._execute(item)
+            except BaseException as exc:
+                # Reporting the failure failed (a logging handler or a future's done-callback
+                # raised): the task is over all the same, and the worker must live on.
+                outcome, error = _FAILED, _without_frames(exc)
             del item  # hold no reference to a finished task while waiting for the next
             with self.all_tasks_done:
                 if outcome == _COMPLETED:
@@ -342,19 +348,25 @@ class TaskQueue(queue.Queue, concurrent.futures.Executor):
         # Drop the worker's own frame from the traceback: it holds the task and its arguments.
         if exc.__traceback__ is not None:
             exc.__traceback__ = exc.__traceback__.tb_next
-        exc.add_note(f"raised by task {_describe(fn)} on {self.name}")
+        try:
+            exc.add_note(f"raised by task {_describe(fn)} on {self.name}")
+        except TypeError:
+            pass  # the task set __notes__ to something that is not a list: keep it as it is
         handler = self.on_error
-        if handler is None:
-            _log.error("task %s failed on %s", _describe(fn), self.name, exc_info=exc)
-        else:
-            try:
+        try:
+            if handler is None:
+                _log.error("task %s failed on %s", _describe(fn), self.name, exc_info=exc)
+            else:
                 handler(TaskFailure(fn, args, kwargs, exc))
-            except BaseException:
-                _log.exception("on_error handler %s raised while handling a failure of %s",
-                               _describe(handler), _describe(fn))
+        except BaseException:
+            # A broken on_error (or logging setup) must cost neither the worker nor the
+            # failure: it is still counted and kept for join(raise_errors=True).
+            if handler is not None:
+                with contextlib.suppress(BaseException):  # the logging may be broken too
+                    _log.exception("on_error handler %s raised while handling a failure of %s",
+                                   _describe(handler), _describe(fn))
         # Kept for join(raise_errors=True), without the locals of the frames it passed.
-        traceback.clear_frames(exc.__traceback__)
-        return exc
+        return _without_frames(exc)
 
     def _keep_unreported(self, error: BaseException) -> None:
         if len(self._unreported) >= self.max_unreported_failures:
@@ -371,7 +383,7 @@ class TaskQueue(queue.Queue, concurrent.futures.Executor):
         ``ExceptionGroup`` (a ``BaseExceptionGroup`` if a task raised e.g. KeyboardInterrupt)
         of the fire-and-forget failures not yet reported this way; each is reported once.
         """
-        _check_timeout(timeout)
+        timeout = _check_timeout(timeout)
         if _current_worker_queue() is self:
             raise RuntimeError(
                 f"join() called from inside a task of {self.name} would wait for itself forever")
@@ -401,7 +413,7 @@ class TaskQueue(queue.Queue, concurrent.futures.Executor):
 
         Returns True if every worker has stopped. Calling it again is harmless.
         """
-        _check_timeout(timeout)
+        timeout = _check_timeout(timeout)
         cancelled: list[Any] = []
         with self.mutex:
             if cancel_pending:
@@ -465,11 +477,12 @@ class TaskQueue(queue.Queue, concurrent.futures.Executor):
 
     # -- called by lifecycle -------------------------------------------------------------------
 
-    def _drain_for_exit(self) -> None:
+    def _drain_for_exit(self, *, close: bool) -> None:
         if not any(worker.is_alive() for worker in self._workers):
             return  # nothing would ever run what is pending
         self.join()  # tasks may add tasks while draining; only then refuse new ones
-        self.close(wait=True)
+        if close:
+            self.close(wait=True)
 
     def _reset_after_fork(self) -> None:
         """In a forked child: fresh locks, no inherited work, workers started on first use.
@@ -505,13 +518,17 @@ def _not_a_task(item: Any) -> None:
 
 
 def _describe(fn: Any) -> str:
-    name = getattr(fn, "__qualname__", None)
-    if isinstance(name, str):
-        return name
-    try:
-        return repr(fn)
+    try:  # any callable object will do as a task, even one whose attributes or repr raise
+        name = getattr(fn, "__qualname__", None)
+        return name if isinstance(name, str) else repr(fn)
     except Exception:
         return f"<{type(fn).__name__} object>"
+
+
+def _without_frames(exc: BaseException) -> BaseException:
+    """``exc`` with the locals of the frames it passed cleared, fit to be kept for later."""
+    traceback.clear_frames(exc.__traceback__)
+    return exc
 
 
 def _check_int(name: str, value: Any, *, minimum: int | None = None) -> None:
@@ -521,11 +538,14 @@ def _check_int(name: str, value: Any, *, minimum: int | None = None) -> None:
         raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
 
 
-def _check_timeout(timeout: Any) -> None:
+def _check_timeout(timeout: Any) -> float | None:
+    """``timeout`` as a wait accepts it: one longer than the platform can wait (e.g. ``inf``)
+    is no timeout, not an ``OverflowError``."""
     if timeout is None:
-        return
+        return None
     if isinstance(timeout, bool) or not isinstance(timeout, Real):
         raise TypeError(f"timeout must be a number of seconds or None, got {timeout!r}")
     if not timeout >= 0:  # also rejects NaN
         raise ValueError(f"timeout must be >= 0, got {timeout!r}")
+    return None if timeout > threading.TIMEOUT_MAX else float(timeout)
 

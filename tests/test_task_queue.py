@@ -7,35 +7,15 @@ import concurrent.futures
 import gc
 import logging
 import queue
-import subprocess
-import sys
-import textwrap
 import threading
 import unittest
 import weakref
-from pathlib import Path
 
 import pytest
 
 from taskqueue import TaskFailure, TaskQueue, TaskQueueClosed, TaskStats
 
 WAIT = 10  # seconds: generous bounds so a broken queue fails instead of hanging
-
-
-@pytest.fixture
-def make_queue():
-    """TaskQueues that are closed (pending work cancelled) when the test ends."""
-    made: list[TaskQueue] = []
-
-    def make(*args, **kwargs) -> TaskQueue:
-        kwargs.setdefault("drain_at_exit", False)
-        q = TaskQueue(*args, **kwargs)
-        made.append(q)
-        return q
-
-    yield make
-    for q in made:
-        q.close(cancel_pending=True, timeout=WAIT)
 
 
 def accounted(stats: TaskStats) -> int:
@@ -542,13 +522,6 @@ def test_stats_account_for_every_task_when_idle(make_queue):
 # -- interpreter exit and fork (subprocesses) ------------------------------------------------
 
 
-def run_script(tmp_path: Path, body: str, timeout: float = 60) -> subprocess.CompletedProcess:
-    script = tmp_path / "script.py"
-    script.write_text(textwrap.dedent(body))
-    return subprocess.run([sys.executable, str(script), str(tmp_path)], capture_output=True,
-                          text=True, timeout=timeout)
-
-
 EXIT_SCRIPT = """
     import sys, time
     from pathlib import Path
@@ -568,27 +541,27 @@ EXIT_SCRIPT = """
 """
 
 
-def test_pending_tasks_run_before_the_interpreter_exits(tmp_path):
-    result = run_script(tmp_path, EXIT_SCRIPT.format(drain=True, ending="print('main done')"))
+def test_pending_tasks_run_before_the_interpreter_exits(run_script, tmp_path):
+    result = run_script(EXIT_SCRIPT.format(drain=True, ending="print('main done')"))
     assert result.returncode == 0, result.stderr
     assert len(list((tmp_path / "out").iterdir())) == 100
 
 
-def test_pending_tasks_are_drained_after_an_uncaught_exception(tmp_path):
-    result = run_script(tmp_path, EXIT_SCRIPT.format(drain=True, ending="raise SystemError('boom')"))
+def test_pending_tasks_are_drained_after_an_uncaught_exception(run_script, tmp_path):
+    result = run_script(EXIT_SCRIPT.format(drain=True, ending="raise SystemError('boom')"))
     assert result.returncode == 1 and "SystemError: boom" in result.stderr
     assert len(list((tmp_path / "out").iterdir())) == 100
 
 
-def test_drain_at_exit_false_exits_without_running_everything(tmp_path):
-    result = run_script(tmp_path, EXIT_SCRIPT.format(drain=False, ending="pass"))
+def test_drain_at_exit_false_exits_without_running_everything(run_script, tmp_path):
+    result = run_script(EXIT_SCRIPT.format(drain=False, ending="pass"))
     assert result.returncode == 0, result.stderr
     assert len(list((tmp_path / "out").iterdir())) < 100
 
 
 @pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs os.fork")
-def test_a_forked_child_gets_a_working_queue(tmp_path):
-    result = run_script(tmp_path, """
+def test_a_forked_child_gets_a_working_queue(run_script):
+    result = run_script("""
         import os, sys, threading, warnings
         from taskqueue import TaskQueue
         warnings.simplefilter("ignore", DeprecationWarning)  # 3.12+: fork with threads

@@ -1,0 +1,324 @@
+"""The two moments a queue cannot look after itself: interpreter exit and ``os.fork()``.
+
+Each case runs in a fresh interpreter (``run_script``), whose timeout turns a hang into a
+failure. test_task_queue.py covers the plain cases (drained at exit, after an uncaught
+exception, ``drain_at_exit=False``, one fork); these go further.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+needs_fork = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+
+# Writes one file per task, slowly enough that work is still pending when the main thread ends.
+PRELUDE = """
+    import os, sys, threading, time, warnings
+    from pathlib import Path
+    from taskqueue import TaskQueue, TaskQueueClosed
+
+    out = Path(sys.argv[1]) / "out"
+    out.mkdir(exist_ok=True)
+
+    def write(name):
+        time.sleep(0.002)
+        (out / f"{name}.txt").write_text(name)
+"""
+
+
+def written(tmp_path) -> set[str]:
+    return {p.stem for p in (tmp_path / "out").iterdir()}
+
+
+# -- interpreter exit --------------------------------------------------------------------------
+
+
+def test_a_training_thread_outliving_the_main_thread_loses_nothing(run_script, tmp_path):
+    # The main thread only starts the (non-daemon) training thread; the queue must stay
+    # open for it after the main thread ends, and be drained once it ends too.
+    result = run_script(PRELUDE + """
+    q = TaskQueue(1)
+
+    def train():
+        for i in range(200):
+            time.sleep(0.001)
+            q.add_task(write, f"epoch{i}")
+
+    threading.Thread(target=train).start()
+    """)
+    assert result.returncode == 0, result.stderr
+    assert "TaskQueueClosed" not in result.stderr
+    assert written(tmp_path) == {f"epoch{i}" for i in range(200)}
+
+
+def test_exit_drains_every_queue_and_tasks_added_while_draining(run_script, tmp_path):
+    result = run_script(PRELUDE + """
+    plots = TaskQueue(2, name="plots")
+    uploads = TaskQueue(1, maxsize=5, overflow="block", name="uploads")
+
+    def plot_then_upload(i):
+        write(f"plot{i}")
+        uploads.add_task(write, f"upload{i}")  # adds work to another queue while draining
+        if i % 10 == 0:
+            plots.add_task(write, f"extra{i}")  # and to its own
+
+    for i in range(50):
+        plots.add_task(plot_then_upload, i)
+    sys.exit(3)
+    """)
+    assert result.returncode == 3, result.stderr
+    expected = ({f"plot{i}" for i in range(50)} | {f"upload{i}" for i in range(50)}
+                | {f"extra{i}" for i in range(0, 50, 10)})
+    assert written(tmp_path) == expected
+
+
+def test_exit_by_uncaught_keyboard_interrupt_still_drains(run_script, tmp_path):
+    result = run_script(PRELUDE + """
+    q = TaskQueue(2)
+    for i in range(100):
+        q.add_task(write, str(i))
+    raise KeyboardInterrupt
+    """)
+    assert result.returncode != 0
+    assert "KeyboardInterrupt" in result.stderr
+    assert written(tmp_path) == {str(i) for i in range(100)}
+
+
+def test_a_failing_task_at_exit_is_logged_and_the_rest_still_run(run_script, tmp_path):
+    result = run_script(PRELUDE + """
+    import logging
+    logging.basicConfig()
+    q = TaskQueue(1, name="exiting")
+
+    def broken():
+        raise OSError("disk full while exiting")
+
+    for i in range(20):
+        q.add_task(broken if i == 5 else write, *(() if i == 5 else (str(i),)))
+    """)
+    assert result.returncode == 0, result.stderr
+    assert "disk full while exiting" in result.stderr and "exiting" in result.stderr
+    assert written(tmp_path) == {str(i) for i in range(20) if i != 5}
+
+
+def test_drain_at_exit_false_exits_although_every_worker_hangs(run_script, tmp_path):
+    result = run_script(PRELUDE + """
+    q = TaskQueue(2, drain_at_exit=False)
+    for _ in range(2):
+        q.add_task(threading.Event().wait)  # never returns
+    for i in range(100):
+        q.add_task(write, str(i))
+    print("main done")
+    """, timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "main done\n"
+    assert written(tmp_path) == set()
+
+
+def test_one_ctrl_c_ends_an_exit_drain_stuck_on_a_hung_task(tmp_path):
+    script = tmp_path / "hang.py"
+    script.write_text(textwrap.dedent("""
+        import signal, threading, time
+        from taskqueue import TaskQueue
+
+        # Python's own Ctrl-C handling, even when started as a background job (SIGINT ignored).
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+        def hang():
+            # Say when the interpreter has begun shutting down (the exit drain waits for
+            # this task), then hang.
+            while not threading._SHUTTING_DOWN:
+                time.sleep(0.01)
+            print("draining", flush=True)
+            threading.Event().wait()
+
+        TaskQueue(1).add_task(hang)
+    """))
+    with subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True) as process:
+        try:
+            assert process.stdout.readline() == "draining\n"
+            time.sleep(0.2)  # from the flag being set to the drain's wait: a few bytecodes
+            process.send_signal(signal.SIGINT)
+            # A second wait after this one Ctrl-C would time out here and fail the test.
+            _, stderr = process.communicate(timeout=30)
+        finally:
+            process.kill()
+    assert "KeyboardInterrupt" in stderr
+
+
+# -- fork ----------------------------------------------------------------------------------------
+
+# In each child: a watchdog turns a hang into a SIGALRM death, and os._exit reports the outcome.
+FORK_PRELUDE = PRELUDE + """
+    warnings.simplefilter("ignore", DeprecationWarning)  # 3.12+: fork with threads running
+    import signal
+
+    def child_uses(q, tag, n=20):
+        # In a forked child: use q every way; exit 0 only if everything worked.
+        signal.alarm(20)
+        seen = []
+        for i in range(n):
+            q.add_task(seen.append, i)
+        future = q.submit(sum, [1, 2, 3])
+        q.add_latest("k", seen.append, "latest")
+        ok = q.join(10) and future.result(10) == 6 and sorted(seen, key=str) == sorted(
+            [*range(n), "latest"], key=str)
+        stats = q.stats()
+        ok = ok and stats.submitted == n + 2 and stats.completed == n + 2
+        q.close(timeout=10)
+        os._exit(0 if ok else 3)
+
+    def wait_child(pid):
+        _, status = os.waitpid(pid, 0)
+        return os.waitstatus_to_exitcode(status)
+"""
+
+
+@needs_fork
+def test_forks_while_producers_hammer_the_queue(run_script):
+    # Producers and workers take the queue's lock all the time, so some forks happen while
+    # another thread holds it: the child must not inherit it held.
+    result = run_script(FORK_PRELUDE + """
+    q = TaskQueue(2, maxsize=100, overflow="drop_oldest", name="hammered")
+    stop = threading.Event()
+    counts = []
+
+    def produce():
+        n = 0
+        while not stop.is_set():
+            q.add_task(time.sleep, 0)
+            q.add_latest("live", time.sleep, 0)
+            n += 2
+        counts.append(n)
+
+    producers = [threading.Thread(target=produce) for _ in range(4)]
+    for t in producers:
+        t.start()
+    codes = []
+    for _ in range(20):
+        pid = os.fork()
+        if pid == 0:
+            child_uses(q, "child")
+        codes.append(wait_child(pid))
+    stop.set()
+    for t in producers:
+        t.join()
+    assert q.join(10)
+    s = q.stats()
+    accounted = s.completed + s.failed + s.dropped + s.coalesced + s.cancelled
+    print("children", *codes)
+    print("parent", s.submitted == sum(counts) == accounted, s.failed)
+    """, timeout=120)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["children"] + ["0"] * 20
+    assert lines[1].split() == ["parent", "True", "0"]
+
+
+@needs_fork
+def test_fork_from_inside_a_task(run_script):
+    result = run_script(FORK_PRELUDE + """
+    q = TaskQueue(2)
+
+    def forking_task():
+        pid = os.fork()
+        if pid == 0:
+            child_uses(q, "child-of-a-worker")  # the child is "inside" a task of q
+        return wait_child(pid)
+
+    print("child", q.submit(forking_task).result(30), "parent", q.join(10))
+    """)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["child", "0", "parent", "True"]
+
+
+@needs_fork
+def test_a_forked_child_does_not_run_the_parents_pending_work(run_script, tmp_path):
+    result = run_script(FORK_PRELUDE + """
+    q = TaskQueue(1)
+    gate = threading.Event()
+    q.add_task(gate.wait, 10)
+    for i in range(30):
+        q.add_task(write, f"task{i}")
+    pid = os.fork()
+    if pid == 0:
+        signal.alarm(20)
+        ok = q.join(10) and q.stats().submitted == 0  # nothing inherited, nothing to wait for
+        os._exit(0 if ok else 3)
+    code = wait_child(pid)
+    gate.set()
+    print("child", code, "parent", q.join(10))
+    """)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["child", "0", "parent", "True"]
+    assert written(tmp_path) == {f"task{i}" for i in range(30)}  # each written once, by the parent
+
+
+@needs_fork
+def test_a_closed_queue_stays_closed_with_a_clear_error_in_the_child(run_script):
+    result = run_script(FORK_PRELUDE + """
+    q = TaskQueue(1)
+    q.close()
+    pid = os.fork()
+    if pid == 0:
+        signal.alarm(20)
+        try:
+            q.add_task(print, "never")
+        except TaskQueueClosed as exc:
+            os._exit(0 if "closed" in str(exc) else 4)
+        os._exit(3)
+    print("child", wait_child(pid))
+    """)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["child", "0"]
+
+
+@needs_fork
+def test_a_grandchild_gets_a_working_queue_too(run_script):
+    result = run_script(FORK_PRELUDE + """
+    q = TaskQueue(2)
+    q.add_task(time.sleep, 0.01)
+    pid = os.fork()
+    if pid == 0:
+        signal.alarm(30)
+        q.add_task(time.sleep, 0.01)  # the child restarts its workers...
+        grandchild = os.fork()         # ...and forks while they run
+        if grandchild == 0:
+            child_uses(q, "grandchild")
+        os._exit(wait_child(grandchild))
+    print("descendants", wait_child(pid), "parent", q.join(10))
+    """)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["descendants", "0", "parent", "True"]
+
+
+@needs_fork
+def test_multiprocessing_fork_children_can_use_an_inherited_queue(run_script):
+    result = run_script(FORK_PRELUDE + """
+    import multiprocessing
+
+    q = TaskQueue(2)
+    for _ in range(100):
+        q.add_task(time.sleep, 0)
+
+    def job(n):
+        seen = []
+        for i in range(n):
+            q.add_task(seen.append, i)
+        return q.join(10) and seen == list(range(n))
+
+    if __name__ == "__main__":
+        with multiprocessing.get_context("fork").Pool(2) as pool:
+            print(*pool.map(job, [10, 20, 30, 40], chunksize=1))
+        print("parent", q.join(10))
+    """)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True"] * 4 + ["parent", "True"]
