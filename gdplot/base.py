@@ -40,6 +40,9 @@ from gdplot.validation import (
 
 _HOOK_NAMES = ("on_train_begin", "on_epoch_end", "on_train_end")
 
+#: The loss history and the parameter path keep one entry per epoch, preallocated.
+MAX_EPOCHS = 10**8
+
 
 class DivergenceError(ValueError):
     """Training produced a non-finite loss or non-finite parameters.
@@ -145,7 +148,7 @@ class GradientDescentEstimator:
         """Validate the hyper-parameters; subclasses extend this to check their own."""
         return FitSettings(
             lr=check_learning_rate(self.lr),
-            epochs=check_int(self.epochs, "epochs"),
+            epochs=check_int(self.epochs, "epochs", maximum=MAX_EPOCHS),
             batch_size=check_int(self.batch_size, "batch_size", allow_none=True),
             shuffle=check_bool(self.shuffle, "shuffle"),
             rng=check_random_state(self.random_state),
@@ -214,10 +217,17 @@ class GradientDescentEstimator:
         self.n_features_in_ = X.shape[1]
         self._fit_description = repr(self)
         self._plot_X, self._plot_y = self._plot_sample(X, y)
-        self._history = np.empty(settings.epochs)
-        self.history_ = self._history[:0]
         start = self._flat_params()
-        self._path = None if start is None else np.empty((settings.epochs + 1, start.size))
+        try:
+            self._history = np.empty(settings.epochs)
+            self._path = None if start is None else np.empty((settings.epochs + 1, start.size))
+        except MemoryError:
+            size = settings.epochs * (1 if start is None else start.size + 2) * 8 / 2**30
+            raise ValueError(
+                f"epochs={settings.epochs} needs {size:.3g} GiB to record the loss history and "
+                "the parameter path of every epoch; use fewer epochs"
+            ) from None
+        self.history_ = self._history[:0]
         if self._path is not None:
             self._path[0] = start
         self.n_iter_ = 0

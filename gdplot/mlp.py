@@ -12,6 +12,11 @@ from gdplot.nn import Linear, MSELoss, ReLU, Sequential
 from gdplot.validation import check_int
 
 
+#: A guard against a typo like hidden=10**9 filling the machine's memory: 2**27 float64
+#: parameters are 1 GiB, and their gradients as much again.
+MAX_PARAMETERS = 2**27
+
+
 class MLPRegressorGD(RegressorMixin, GradientDescentEstimator):
     """``Linear(n_features, hidden) -> ReLU -> Linear(hidden, 1)`` trained on the mean squared
     error (not halved; ``history_`` records it).
@@ -55,6 +60,13 @@ class MLPRegressorGD(RegressorMixin, GradientDescentEstimator):
     # -- the maths ---------------------------------------------------------------------------
 
     def _init_params(self, n_features: int, rng: np.random.Generator) -> None:
+        n_params = (n_features + 2) * self.hidden + 1
+        if n_params > MAX_PARAMETERS:
+            raise ValueError(
+                f"hidden={self.hidden} with {n_features} features makes {n_params:,} parameters "
+                f"({n_params * 8 / 2**30:.3g} GiB, twice that with gradients); at most "
+                f"{MAX_PARAMETERS:,} are allowed: use fewer hidden units"
+            )
         self.model_ = Sequential(
             ("hidden", Linear(n_features, self.hidden, rng=rng)),
             ("relu", ReLU()),

@@ -7,6 +7,7 @@ checks return float64, C-contiguous arrays ready for the training loop.
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -30,21 +31,32 @@ def check_learning_rate(lr: object) -> float:
     """``lr`` as a float: a finite real number > 0 (bools are rejected)."""
     if isinstance(lr, bool) or not isinstance(lr, numbers.Real):
         raise TypeError(f"lr must be a finite number > 0, got lr={lr!r} ({type(lr).__name__})")
-    if not (np.isfinite(lr) and lr > 0):
+    try:
+        value = float(lr)  # any Real: int, Fraction, Decimal, NumPy scalars
+    except OverflowError:  # an int beyond float range
+        value = math.inf
+    if not (math.isfinite(value) and value > 0):
         raise ValueError(f"lr must be a finite number > 0, got lr={lr!r}")
-    return float(lr)
+    return value
 
 
 def check_int(
-    value: object, name: str, *, minimum: int = 1, allow_none: bool = False
+    value: object,
+    name: str,
+    *,
+    minimum: int = 1,
+    maximum: int | None = None,
+    allow_none: bool = False,
 ) -> int | None:
-    """``value`` as an int >= ``minimum`` (or ``None`` when ``allow_none``); bools are rejected."""
+    """``value`` as an int in ``[minimum, maximum]`` (or ``None`` when ``allow_none``); bools
+    are rejected."""
     if value is None and allow_none:
         return None
-    expected = f"an int >= {minimum}" + (" or None" if allow_none else "")
+    expected = f"an int >= {minimum}" if maximum is None else f"an int in [{minimum}, {maximum}]"
+    expected += " or None" if allow_none else ""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be {expected}, got {name}={value!r} ({type(value).__name__})")
-    if value < minimum:
+    if value < minimum or (maximum is not None and value > maximum):
         raise ValueError(f"{name} must be {expected}, got {name}={value!r}")
     return int(value)
 

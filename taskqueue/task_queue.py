@@ -138,8 +138,13 @@ class TaskQueue(queue.Queue, concurrent.futures.Executor):
         self.on_error = on_error
         self.drain_at_exit = drain_at_exit
         self._state = _OPEN
-        self._workers: list[threading.Thread] = []
-        self._start_workers()
+        try:
+            self._start_workers()
+        except RuntimeError as exc:  # the system refused one more thread
+            started = len(self._workers)
+            self.close()
+            raise RuntimeError(f"num_workers={num_workers}: could start only {started} worker "
+                               f"threads ({exc})") from exc
         lifecycle.register(self)
 
     def _init(self, maxsize: int) -> None:
@@ -152,12 +157,11 @@ class TaskQueue(queue.Queue, concurrent.futures.Executor):
         self._dropped = self._coalesced = self._cancelled = 0
 
     def _start_workers(self) -> None:
-        self._workers = [
-            threading.Thread(target=self._work, name=f"{self.name}-worker-{i}", daemon=True)
-            for i in range(self.num_workers)
-        ]
-        for worker in self._workers:
+        self._workers = []
+        for i in range(self.num_workers):
+            worker = threading.Thread(target=self._work, name=f"{self.name}-worker-{i}", daemon=True)
             worker.start()
+            self._workers.append(worker)
 
     # -- queue.Queue hooks: every insertion is counted, sentinels are not tasks ---------------
 

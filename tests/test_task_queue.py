@@ -59,6 +59,25 @@ def test_bad_constructor_arguments_name_the_parameter_and_value(kwargs, error, n
         assert name in str(info.value)
 
 
+def test_a_refused_thread_stops_the_started_workers_and_names_num_workers(monkeypatch):
+    real_start = threading.Thread.start
+    started = []
+
+    def start_three_then_refuse(thread):
+        if len(started) == 3:
+            raise RuntimeError("can't start new thread")
+        started.append(thread)
+        real_start(thread)
+
+    monkeypatch.setattr(threading.Thread, "start", start_three_then_refuse)
+    with pytest.raises(RuntimeError, match=r"num_workers=1000: could start only 3"):
+        TaskQueue(1000, name="refused")
+    monkeypatch.undo()
+    for thread in started:
+        thread.join(WAIT)
+    assert not any(thread.is_alive() for thread in started)
+
+
 def test_is_a_queue_and_an_executor_with_named_daemon_workers(make_queue):
     q = make_queue(3, name="plots")
     assert isinstance(q, queue.Queue)
