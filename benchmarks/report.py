@@ -240,12 +240,12 @@ def _gd_speed_section(section: dict) -> list[str]:
             for row in section["rows"]]
     return [
         f"One epoch of `LinearRegressionGD` (lr {settings['lr']}) over a ({shape[0]:,} x "
-        f"{shape[1]}) float64 array: the second epoch of a 2-epoch fit (the first also pays "
-        "for fresh shuffle buffers). The stochastic case runs over the first "
+        f"{shape[1]}) float64 array: the mean of epochs 3-5 of a 5-epoch fit (the first two, "
+        "in the last column, also pay for fresh shuffle buffers). The stochastic case runs over the first "
         f"{settings['stochastic_rows']:,} rows and is scaled to the whole array. "
         "`SGDRegressor`: one `partial_fit` epoch after a first one, input validation included"
         + ("" if settings["scikit_learn"] else " (scikit-learn not installed: not measured)") + ".",
-        _table(["case", "epoch", "first epoch"], rows),
+        _table(["case", "epoch", "epochs 1-2"], rows),
         "![gradient descent speed](gd_speed.png)",
     ]
 

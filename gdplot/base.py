@@ -20,6 +20,7 @@ never mistaken for a fitted one, and no NaN weights are left behind.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 from collections.abc import Iterator
 from typing import Any, ClassVar, NamedTuple
@@ -37,11 +38,18 @@ from gdplot.validation import (
     check_target,
     check_X,
 )
+from taskqueue import TaskQueue
 
 _HOOK_NAMES = ("on_train_begin", "on_epoch_end", "on_train_end")
 
 #: The loss history and the parameter path keep one entry per epoch, preallocated.
 MAX_EPOCHS = 10**8
+
+#: From this many elements of X and this many epochs on, the next epoch's shuffled copy is
+#: gathered on a helper thread while the current epoch trains. Below, a thread hand-off per
+#: epoch, or the first touch of a second buffer, costs more than the overlap saves.
+PREFETCH_MIN_ELEMENTS = 2**18
+PREFETCH_MIN_EPOCHS = 4
 
 
 class DivergenceError(ValueError):
@@ -194,20 +202,24 @@ class GradientDescentEstimator:
         batch_size = min(settings.batch_size or n_samples, n_samples)
         batch_starts = range(0, n_samples, batch_size)
         epoch_data = _epoch_data(
-            X, y, shuffle=settings.shuffle and batch_size < n_samples, rng=settings.rng
+            X,
+            y,
+            shuffle=settings.shuffle and batch_size < n_samples,
+            rng=settings.rng,
+            epochs=settings.epochs,
         )
-        for epoch in range(1, settings.epochs + 1):
-            X_epoch, y_epoch = next(epoch_data)
-            # Overflow is how divergence starts; _end_epoch reports it as DivergenceError.
-            with np.errstate(over="ignore", invalid="ignore"):
-                for start in batch_starts:
-                    stop = start + batch_size
-                    self._take_step(X_epoch[start:stop], y_epoch[start:stop], settings.lr)
-                loss = self._loss(X, y)
-            self.n_steps_ += len(batch_starts)
-            self._end_epoch(epoch, loss, settings.lr)
-            for hook in hooks["on_epoch_end"]:
-                hook(self, epoch)
+        with contextlib.closing(epoch_data):  # stops the prefetch helper if training fails
+            for epoch, (X_epoch, y_epoch) in enumerate(epoch_data, start=1):
+                # Overflow is how divergence starts; _end_epoch reports it as DivergenceError.
+                with np.errstate(over="ignore", invalid="ignore"):
+                    for start in batch_starts:
+                        stop = start + batch_size
+                        self._take_step(X_epoch[start:stop], y_epoch[start:stop], settings.lr)
+                    loss = self._loss(X, y)
+                self.n_steps_ += len(batch_starts)
+                self._end_epoch(epoch, loss, settings.lr)
+                for hook in hooks["on_epoch_end"]:
+                    hook(self, epoch)
         for hook in hooks["on_train_end"]:
             hook(self)
 
@@ -357,24 +369,42 @@ class RegressorMixin:
 
 
 def _epoch_data(
-    X: np.ndarray, y: np.ndarray, *, shuffle: bool, rng: np.random.Generator
+    X: np.ndarray, y: np.ndarray, *, shuffle: bool, rng: np.random.Generator, epochs: int
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Yield each epoch's rows: as they are, or shuffled into two reused buffers.
+    """Yield each epoch's rows: as they are, or shuffled into reused buffers.
 
     Shuffling gathers the rows once per epoch into contiguous memory, so every batch is then a
-    contiguous slice (a view), however small the batches are.
+    contiguous slice (a view), however small the batches are. On large data the gather for
+    the next epoch runs on a helper thread while this epoch trains (``rng.shuffle`` and
+    ``np.take`` release the GIL), into a second buffer; the random stream, and so the result,
+    is the same either way.
     """
     if not shuffle:
-        while True:
+        for _ in range(epochs):
             yield X, y
-    X_shuffled, y_shuffled = np.empty_like(X), np.empty_like(y)
+        return
     order = np.arange(X.shape[0])
-    while True:
+
+    def gather(into: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         rng.shuffle(order)  # in place: a shuffle of any permutation is uniformly random
         # mode="clip" (indices are valid anyway) lets np.take write straight into `out`.
-        np.take(X, order, axis=0, out=X_shuffled, mode="clip")
-        np.take(y, order, out=y_shuffled, mode="clip")
-        yield X_shuffled, y_shuffled
+        np.take(X, order, axis=0, out=into[0], mode="clip")
+        np.take(y, order, out=into[1], mode="clip")
+        return into
+
+    if X.size < PREFETCH_MIN_ELEMENTS or epochs < PREFETCH_MIN_EPOCHS:
+        buffer = np.empty_like(X), np.empty_like(y)
+        for _ in range(epochs):
+            yield gather(buffer)
+        return
+    buffers = [(np.empty_like(X), np.empty_like(y)) for _ in range(2)]
+    with TaskQueue(1, name="gdplot-shuffle", drain_at_exit=False) as helper:
+        next_epoch = helper.submit(gather, buffers[0])
+        for epoch in range(epochs):
+            ready = next_epoch.result()
+            if epoch + 1 < epochs:  # the buffer the last epoch trained on is free again
+                next_epoch = helper.submit(gather, buffers[(epoch + 1) % 2])
+            yield ready
 
 
 def _collect_hooks(callbacks: Any) -> dict[str, list]:

@@ -4,10 +4,12 @@ divergence, callbacks and snapshots."""
 import itertools
 import pickle
 import re
+import threading
 
 import numpy as np
 import pytest
 
+import gdplot.base as base
 from gdplot import (
     DivergenceError,
     LinearRegressionGD,
@@ -436,3 +438,34 @@ def test_package_exports_public_names_and_its_example_runs():
         "Snapshot",
     ]
     assert doctest.testmod(gdplot).failed == 0
+
+
+# -- the shuffled-epoch prefetch ------------------------------------------------------------
+
+
+def _prefetch_fit(monkeypatch, min_elements, callbacks=()):
+    monkeypatch.setattr(base, "PREFETCH_MIN_ELEMENTS", min_elements)
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(300, 3))
+    y = X @ [1.0, -2.0, 0.5] + 0.1 * rng.normal(size=300)
+    model = LinearRegressionGD(lr=0.05, epochs=6, batch_size=16, random_state=7)
+    return model.fit(X, y, callbacks=callbacks)
+
+
+def test_prefetching_the_next_shuffle_gives_bitwise_the_same_fit(monkeypatch):
+    inline = _prefetch_fit(monkeypatch, min_elements=10**12)
+    prefetched = _prefetch_fit(monkeypatch, min_elements=1)
+    assert np.array_equal(inline.coef_, prefetched.coef_)
+    assert np.array_equal(inline.history_, prefetched.history_)
+
+
+def test_a_failing_epoch_stops_the_prefetch_helper(monkeypatch):
+    class FailAtEpoch3:
+        def on_epoch_end(self, estimator, epoch):
+            assert any(t.name.startswith("gdplot-shuffle") for t in threading.enumerate())
+            if epoch == 3:
+                raise KeyError("stop")
+
+    with pytest.raises(KeyError):
+        _prefetch_fit(monkeypatch, min_elements=1, callbacks=[FailAtEpoch3()])
+    assert not any(t.name.startswith("gdplot-shuffle") for t in threading.enumerate())
