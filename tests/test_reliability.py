@@ -129,24 +129,17 @@ def load_test(q, tasks_per_producer, reported, check_accounted, live_workers):
     print(f"\n{q.name}: {q.stats()}")
 
 
+@pytest.mark.parametrize("tasks_per_producer", [
+    SHORT_TASKS_PER_PRODUCER,
+    pytest.param(LONG_TASKS_PER_PRODUCER, marks=[pytest.mark.slow, pytest.mark.timeout(900)]),
+])
 @pytest.mark.parametrize(("workers", "maxsize", "overflow"), LOAD_CASES)
 def test_load_every_task_is_accounted_for(make_queue, check_accounted, live_workers,
-                                          workers, maxsize, overflow):
+                                          workers, maxsize, overflow, tasks_per_producer):
     reported: list[TaskFailure] = []
     q = make_queue(workers, maxsize, overflow=overflow, on_error=reported.append,
-                   name=f"load{workers}{overflow}{maxsize}")
-    load_test(q, SHORT_TASKS_PER_PRODUCER, reported, check_accounted, live_workers)
-
-
-@pytest.mark.slow
-@pytest.mark.timeout(900)
-@pytest.mark.parametrize(("workers", "maxsize", "overflow"), LOAD_CASES)
-def test_load_long_every_task_is_accounted_for(make_queue, check_accounted, live_workers,
-                                               workers, maxsize, overflow):
-    reported: list[TaskFailure] = []
-    q = make_queue(workers, maxsize, overflow=overflow, on_error=reported.append,
-                   name=f"longload{workers}{overflow}{maxsize}")
-    load_test(q, LONG_TASKS_PER_PRODUCER, reported, check_accounted, live_workers)
+                   name=f"load{tasks_per_producer}-{workers}{overflow}{maxsize}")
+    load_test(q, tasks_per_producer, reported, check_accounted, live_workers)
 
 
 # -- exceptions of every kind ----------------------------------------------------------------
