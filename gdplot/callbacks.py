@@ -11,6 +11,7 @@ With ``executor=None`` plots render synchronously instead, which is simple and s
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import os
@@ -23,9 +24,16 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, TextIO
 
-from gdplot.render import RENDERERS, Renderer, atomic_writer
+from gdplot.render import (
+    RENDERERS,
+    Renderer,
+    atomic_writer,
+    check_renderer_fits,
+    render_surface,
+    surface_ranges,
+)
 from gdplot.snapshot import Snapshot
-from gdplot.validation import check_int
+from gdplot.validation import check_int, check_real
 
 __all__ = ["GifCallback", "PlotCallback", "ProgressCallback", "render_gif"]
 
@@ -99,13 +107,17 @@ def _describe(fn: Callable[..., object], args: tuple) -> str:
     return f"{name} -> {os.fspath(target)}" if target is not None else name
 
 
-def _check_seconds(value: object, name: str, *, allow_zero: bool) -> float:
-    bound = ">= 0" if allow_zero else "> 0"
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a number {bound}, got {name}={value!r}")
-    if not (math.isfinite(value) and (value > 0 or (allow_zero and value == 0))):
-        raise ValueError(f"{name} must be a number {bound}, got {name}={value!r}")
-    return float(value)
+def _check_path(value: object, name: str) -> Path:
+    if not isinstance(value, (str, os.PathLike)):
+        raise TypeError(f"{name} must be a path, got {type(value).__name__} {value!r}")
+    return Path(value)
+
+
+def _prepare(estimator: Any, kind: str | Renderer, out_dir: Path) -> None:
+    """Before the first epoch: refuse a built-in plot that cannot draw this model, then
+    create ``out_dir``; so a bad pairing fails ``fit`` at once and writes nothing."""
+    check_renderer_fits(kind, estimator.snapshot())
+    _make_out_dir(out_dir)
 
 
 def _make_out_dir(out_dir: Path) -> None:
@@ -124,6 +136,10 @@ class PlotCallback(_RenderDispatcher):
     Args:
         kind: ``"loss"``, ``"fit"``, ``"boundary"``, ``"surface"`` or a callable
             ``render(snapshot, path)`` (module-level, if the executor is a process pool).
+            A built-in kind that cannot draw the model (``"boundary"`` of a linear model,
+            ``"fit"`` on 2 features, ``"surface"`` of an MLP) makes ``fit`` raise
+            ``ValueError`` in ``on_train_begin``, before the first epoch; callables are
+            not checked.
         every: plot after epochs ``every``, ``2 * every``, ... and always after the last.
         out_dir: folder for the images, created in ``on_train_begin``.
         executor: ``None`` (render on the training thread), a ``TaskQueue`` or any
@@ -152,11 +168,10 @@ class PlotCallback(_RenderDispatcher):
         label: str = "",
     ) -> None:
         super().__init__(executor)
+        self.kind = kind
         self.name, self.render = _resolve_renderer(kind)
         self.every = check_int(every, "every", minimum=1)
-        if not isinstance(out_dir, (str, os.PathLike)):
-            raise TypeError(f"out_dir must be a path, got {type(out_dir).__name__} {out_dir!r}")
-        self.out_dir = Path(out_dir)
+        self.out_dir = _check_path(out_dir, "out_dir")
         self.coalesce = bool(coalesce)
         self.prefix = str(prefix)
         self.label = str(label)
@@ -164,8 +179,8 @@ class PlotCallback(_RenderDispatcher):
         self._last_epoch = 0
         self._last_plotted = 0
 
-    def on_train_begin(self, estimator: object) -> None:
-        _make_out_dir(self.out_dir)
+    def on_train_begin(self, estimator: Any) -> None:
+        _prepare(estimator, self.kind, self.out_dir)
         self.paths = []
         self._last_epoch = self._last_plotted = 0
 
@@ -196,7 +211,8 @@ class GifCallback(_RenderDispatcher):
     """Keep a snapshot every ``every`` epochs; after training, render them all into one GIF.
 
     The GIF is made by ONE task (on ``executor``, or inline if it is ``None``) and written
-    atomically to ``path``. Snapshots are small (parameters, history; the data is shared), but
+    atomically to ``path``. A built-in ``kind`` that cannot draw the model fails ``fit``
+    before the first epoch, as with :class:`PlotCallback`. Snapshots are small (parameters, history; the data is shared), but
     choose ``every`` so that the frame count stays modest: each frame is a full render.
     """
 
@@ -211,18 +227,17 @@ class GifCallback(_RenderDispatcher):
         label: str = "",
     ) -> None:
         super().__init__(executor)
+        self.kind = kind
         _, self.render = _resolve_renderer(kind)
-        if not isinstance(path, (str, os.PathLike)):
-            raise TypeError(f"path must be a path, got {type(path).__name__} {path!r}")
-        self.path = Path(path)
+        self.path = _check_path(path, "path")
         self.every = check_int(every, "every", minimum=1)
-        self.frame_seconds = _check_seconds(frame_seconds, "frame_seconds", allow_zero=False)
+        self.frame_seconds = check_real(frame_seconds, "frame_seconds", minimum=0, inclusive=False)
         self.label = str(label)
         self.snapshots: list[Snapshot] = []
         self._last_epoch = 0
 
-    def on_train_begin(self, estimator: object) -> None:
-        _make_out_dir(self.path.parent)
+    def on_train_begin(self, estimator: Any) -> None:
+        _prepare(estimator, self.kind, self.path.parent)
         self.snapshots = []
         self._last_epoch = 0
 
@@ -247,11 +262,17 @@ def render_gif(
     path: str | os.PathLike[str],
     frame_seconds: float = 0.2,
 ) -> Path:
-    """Render each snapshot with ``render`` and write them as one looping GIF, atomically."""
+    """Render each snapshot with ``render`` and write them as one looping GIF, atomically.
+
+    Surface frames share one grid, fitted to every snapshot's path, so the axes hold still.
+    """
     from PIL import Image  # Pillow ships with matplotlib; only GIFs need it
 
     if not snapshots:
         raise ValueError("render_gif needs at least one snapshot, got none")
+    frame_seconds = check_real(frame_seconds, "frame_seconds", minimum=0, inclusive=False)
+    if render is render_surface:
+        render = functools.partial(render_surface, ranges=surface_ranges(snapshots))
     path = Path(path)
     frames = []
     with tempfile.TemporaryDirectory(prefix="gdplot-gif-") as scratch:
@@ -284,7 +305,7 @@ class ProgressCallback:
         self, *, stream: TextIO | None = None, min_interval: float = 0.1, width: int = 30
     ) -> None:
         self.stream = stream
-        self.min_interval = _check_seconds(min_interval, "min_interval", allow_zero=True)
+        self.min_interval = check_real(min_interval, "min_interval", minimum=0)
         self.width = check_int(width, "width", minimum=1)
         self._out: TextIO = sys.stderr
         self._total: int | None = None

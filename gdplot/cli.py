@@ -30,7 +30,7 @@ from gdplot.data import (
     make_regression,
     standardize,
 )
-from gdplot.render import render_comparison
+from gdplot.render import render_comparison, renderer_problem
 from taskqueue import TaskQueue
 
 USAGE_ERROR = 2
@@ -412,11 +412,8 @@ def run_train(args: argparse.Namespace) -> int:
 
 def _kinds_for(model: str, n_features: int) -> list[str]:
     """The per-epoch plots that make sense for this model and feature count (besides loss)."""
-    kinds = []
-    if n_features == 1:
-        kinds.append("fit")
-    if model == "logistic" and n_features == 2:
-        kinds.append("boundary")
-    if model != "mlp":
-        kinds.append("surface")
-    return kinds
+    return [
+        kind
+        for kind in ("fit", "boundary", "surface")
+        if renderer_problem(kind, model, n_features) is None
+    ]

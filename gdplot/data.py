@@ -9,11 +9,10 @@ from __future__ import annotations
 import csv
 import math
 import os
-from numbers import Real
 
 import numpy as np
 
-from gdplot.validation import check_int, check_random_state, check_X
+from gdplot.validation import check_int, check_random_state, check_real, check_X
 
 __all__ = [
     "DataError",
@@ -27,16 +26,6 @@ __all__ = [
 
 class DataError(ValueError):
     """A data file that cannot be used; the message is one line that says where and why."""
-
-
-def _check_non_negative(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(
-            f"{name} must be a real number, got {name}={value!r} ({type(value).__name__})"
-        )
-    if not math.isfinite(value) or value < 0:
-        raise ValueError(f"{name} must be a finite number >= 0, got {name}={value!r}")
-    return float(value)
 
 
 def make_regression(
@@ -53,7 +42,7 @@ def make_regression(
     """
     n_samples = check_int(n_samples, "n_samples", minimum=1)
     n_features = check_int(n_features, "n_features", minimum=1)
-    noise = _check_non_negative("noise", noise)
+    noise = check_real(noise, "noise", minimum=0)
     rng = check_random_state(random_state)
     true_coef = rng.uniform(-5.0, 5.0, size=n_features)
     true_intercept = float(rng.uniform(-3.0, 3.0))
@@ -74,7 +63,7 @@ def make_classification(
     (half of each, the extra sample going to class 1).
     """
     n_samples = check_int(n_samples, "n_samples", minimum=2)
-    separation = _check_non_negative("separation", separation)
+    separation = check_real(separation, "separation", minimum=0)
     rng = check_random_state(random_state)
     y = (np.arange(n_samples) >= n_samples // 2).astype(float)
     centre = np.array([separation, separation]) / (2 * math.sqrt(2))
@@ -94,7 +83,7 @@ def make_nonlinear(
     Returns ``(X, y)``: ``X`` ``(n_samples, 1)``, ``y`` ``(n_samples,)``.
     """
     n_samples = check_int(n_samples, "n_samples", minimum=1)
-    noise = _check_non_negative("noise", noise)
+    noise = check_real(noise, "noise", minimum=0)
     rng = check_random_state(random_state)
     X = rng.uniform(-3.0, 3.0, size=(n_samples, 1))
     y = np.sin(X[:, 0]) + noise * rng.standard_normal(n_samples)
@@ -119,6 +108,8 @@ def load_csv(path: str | os.PathLike[str], target: str) -> tuple[np.ndarray, np.
         raise DataError(f"{name!r} is a directory, not a CSV file") from None
     except PermissionError:
         raise DataError(f"{name!r}: permission denied") from None
+    except OSError as exc:  # a name too long, an I/O error, ...
+        raise DataError(f"{name!r}: cannot read: {exc.strerror or exc}") from None
     except UnicodeDecodeError as exc:
         raise DataError(f"{name!r} is not UTF-8 text (byte {exc.start})") from None
     except csv.Error as exc:
@@ -128,9 +119,12 @@ def load_csv(path: str | os.PathLike[str], target: str) -> tuple[np.ndarray, np.
 def _parse_csv(
     reader: csv.Reader, name: str, target: str
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    header = next((row for row in reader if row), None)
+    header = next((row for row in reader if not _is_blank(row)), None)
     if header is None:
-        raise DataError(f"{name!r} is empty: a header row naming the columns is required")
+        raise DataError(
+            f"{name!r} has no header row (the file is empty or blank): "
+            "a header row naming the columns is required"
+        )
     columns = [cell.strip() for cell in header]
     if columns.count(target) != 1:
         problem = "no" if target not in columns else "more than one"
@@ -141,7 +135,7 @@ def _parse_csv(
         raise DataError(f"{name!r} has only the target column {target!r}: no features to use")
     rows = []
     for row in reader:
-        if not any(cell.strip() for cell in row):
+        if _is_blank(row):
             continue
         if len(row) != len(columns):
             raise DataError(
@@ -159,6 +153,11 @@ def _parse_csv(
     target_index = columns.index(target)
     features = [column for i, column in enumerate(columns) if i != target_index]
     return np.delete(table, target_index, axis=1), table[:, target_index], features
+
+
+def _is_blank(row: list[str]) -> bool:
+    """An empty line, or one of only whitespace and commas: skipped wherever it is."""
+    return not any(cell.strip() for cell in row)
 
 
 def _parse_cell(cell: str, name: str, line: int, column: str) -> float:

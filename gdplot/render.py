@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -25,13 +25,16 @@ from gdplot.snapshot import Snapshot
 __all__ = [
     "RENDERERS",
     "atomic_writer",
+    "check_renderer_fits",
     "loss_grid",
     "render_boundary",
     "render_comparison",
     "render_fit",
     "render_loss",
     "render_surface",
+    "renderer_problem",
     "save_figure",
+    "surface_ranges",
 ]
 
 FIGSIZE = (6.4, 4.8)
@@ -122,12 +125,7 @@ def render_fit(snapshot: Snapshot, path: str | os.PathLike[str]) -> Path:
 
     Regression: the prediction. Logistic: the probability of class 1 over the 0/1 labels.
     """
-    n_features = _feature_count(snapshot)
-    if n_features != 1:
-        raise ValueError(
-            f"the 'fit' plot needs exactly 1 feature, got {n_features} features "
-            "(use 'boundary' for 2-feature classification or 'surface'/'loss')"
-        )
+    check_renderer_fits("fit", snapshot)
     x = snapshot.X[:, 0]
     grid = np.linspace(x.min(), x.max(), 200)
     fig = _new_figure()
@@ -146,12 +144,7 @@ def render_fit(snapshot: Snapshot, path: str | os.PathLike[str]) -> Path:
 
 def render_boundary(snapshot: Snapshot, path: str | os.PathLike[str]) -> Path:
     """Probability contours and the 0.5 decision boundary of a 2-feature logistic model."""
-    n_features = _feature_count(snapshot)
-    if snapshot.model != "logistic" or n_features != 2:
-        raise ValueError(
-            "the 'boundary' plot needs a logistic model with exactly 2 features, "
-            f"got model={snapshot.model!r} with {n_features} features"
-        )
+    check_renderer_fits("boundary", snapshot)
     x0, x1 = snapshot.X[:, 0], snapshot.X[:, 1]
     g0, g1 = np.meshgrid(_padded_range(x0), _padded_range(x1))
     proba = snapshot.decision(np.column_stack([g0.ravel(), g1.ravel()])).reshape(g0.shape)
@@ -179,21 +172,23 @@ def render_boundary(snapshot: Snapshot, path: str | os.PathLike[str]) -> Path:
     return save_figure(fig, path)
 
 
-def render_surface(snapshot: Snapshot, path: str | os.PathLike[str]) -> Path:
+def render_surface(
+    snapshot: Snapshot,
+    path: str | os.PathLike[str],
+    *,
+    ranges: tuple[np.ndarray, np.ndarray] | None = None,
+) -> Path:
     """Loss contours over two parameters and the path gradient descent took so far.
 
     The two parameters are the first two entries of ``[*coef, intercept]``: ``(coef[0],
     intercept)`` for one feature, ``(coef[0], coef[1])`` otherwise, with the rest held at
-    their current values. The loss is evaluated on the plotting sample.
+    their current values. The loss is evaluated on the plotting sample. ``ranges``, the
+    ``(a_values, b_values)`` grid to draw over, defaults to ``surface_ranges([snapshot])``;
+    the frames of an animation share one, so that their axes hold still.
     """
-    if snapshot.model not in ("linear", "logistic") or snapshot.path is None:
-        raise ValueError(
-            "the 'surface' plot needs a linear or logistic model with a parameter path, "
-            f"got model={snapshot.model!r}"
-        )
+    path_taken = _surface_path(snapshot)
     names = [f"coef[{i}]" for i in range(_feature_count(snapshot))] + ["intercept"]
-    path_taken = np.asarray(snapshot.path, dtype=float)
-    a_range, b_range = _surface_ranges(snapshot, path_taken)
+    a_range, b_range = surface_ranges([snapshot]) if ranges is None else ranges
     losses = loss_grid(snapshot, a_range, b_range)
     fig = _new_figure()
     ax = fig.add_subplot()
@@ -230,16 +225,15 @@ def loss_grid(snapshot: Snapshot, a_values: np.ndarray, b_values: np.ndarray) ->
     Returns shape ``(nb, na)`` (rows follow ``b``, as contour plots expect): MSE for linear
     models, the mean negative log-likelihood for logistic ones.
     """
-    X = np.asarray(snapshot.X, dtype=float)
+    design = _design(snapshot)
     y = np.asarray(snapshot.y, dtype=float)
-    design = np.column_stack([X, np.ones(len(X))])
     flat = np.append(snapshot.params["coef"], snapshot.params["intercept"])
     fixed_part = design[:, 2:] @ flat[2:]
     a_grid, b_grid = np.meshgrid(a_values, b_values)
     a_flat, b_flat = a_grid.ravel(), b_grid.ravel()
     out = np.empty(a_flat.size)
     # One (block x samples) matrix at a time: vectorised, with bounded memory.
-    block = max(1, _GRID_BLOCK_ELEMENTS // max(1, len(X)))
+    block = max(1, _GRID_BLOCK_ELEMENTS // max(1, len(design)))
     for start in range(0, a_flat.size, block):
         stop = start + block
         z = (
@@ -254,19 +248,41 @@ def loss_grid(snapshot: Snapshot, a_values: np.ndarray, b_values: np.ndarray) ->
     return out.reshape(a_grid.shape)
 
 
-def _surface_ranges(snapshot: Snapshot, path_taken: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    points = path_taken[:, :2]
-    if snapshot.model == "linear":
-        # Include the least-squares optimum of these two parameters, so the bowl shows
-        # where descent is heading, not only where it has been.
-        X = np.asarray(snapshot.X, dtype=float)
-        design = np.column_stack([X, np.ones(len(X))])
-        flat = path_taken[-1]
-        target = snapshot.y - design[:, 2:] @ flat[2:]
-        optimum = np.linalg.lstsq(design[:, :2], target, rcond=None)[0]
-        if np.all(np.isfinite(optimum)):
-            points = np.vstack([points, optimum])
-    return _padded_range(points[:, 0]), _padded_range(points[:, 1])
+def surface_ranges(snapshots: Sequence[Snapshot]) -> tuple[np.ndarray, np.ndarray]:
+    """The ``(a_values, b_values)`` grid of the surface plot that shows every snapshot's path.
+
+    For linear models it also takes in the least-squares optimum of the two parameters, so
+    the bowl shows where descent is heading, not only where it has been.
+    """
+    points = []
+    for snapshot in snapshots:
+        path_taken = _surface_path(snapshot)
+        points.append(path_taken[:, :2])
+        if snapshot.model == "linear":
+            design = _design(snapshot)
+            flat = path_taken[-1]
+            target = snapshot.y - design[:, 2:] @ flat[2:]
+            optimum = np.linalg.lstsq(design[:, :2], target, rcond=None)[0]
+            if np.all(np.isfinite(optimum)):
+                points.append(optimum[None, :])
+    if not points:
+        raise ValueError("surface_ranges needs at least one snapshot, got none")
+    stacked = np.vstack(points)
+    return _padded_range(stacked[:, 0]), _padded_range(stacked[:, 1])
+
+
+def _design(snapshot: Snapshot) -> np.ndarray:
+    """The plotting sample with a column of ones: ``design @ [*coef, intercept]`` is ``z``."""
+    X = np.asarray(snapshot.X, dtype=float)
+    return np.column_stack([X, np.ones(len(X))])
+
+
+def _surface_path(snapshot: Snapshot) -> np.ndarray:
+    """The snapshot's parameter path, shape ``(epoch + 1, n_params)``, if it can be drawn."""
+    check_renderer_fits("surface", snapshot)
+    if snapshot.path is None:
+        raise ValueError("the 'surface' plot needs the snapshot's parameter path, got path=None")
+    return np.asarray(snapshot.path, dtype=float)
 
 
 def _padded_range(values: np.ndarray, points: int = GRID_POINTS) -> np.ndarray:
@@ -324,3 +340,60 @@ RENDERERS: dict[str, Renderer] = {
     "boundary": render_boundary,
     "surface": render_surface,
 }
+
+
+# --------------------------------------------------------------------------- what each draws
+
+
+def _fit_problem(model: str, n_features: int) -> str | None:
+    if n_features == 1:
+        return None
+    return (
+        f"the 'fit' plot needs exactly 1 feature, got {n_features} features "
+        "(use 'boundary' for 2-feature classification or 'surface'/'loss')"
+    )
+
+
+def _boundary_problem(model: str, n_features: int) -> str | None:
+    if model == "logistic" and n_features == 2:
+        return None
+    return (
+        "the 'boundary' plot needs a logistic model with exactly 2 features, "
+        f"got model={model!r} with {n_features} features"
+    )
+
+
+def _surface_problem(model: str, n_features: int) -> str | None:
+    if model in ("linear", "logistic"):
+        return None
+    return (
+        "the 'surface' plot needs a linear or logistic model with a parameter path, "
+        f"got model={model!r}"
+    )
+
+
+_PROBLEMS: dict[str, Callable[[str, int], str | None]] = {
+    "fit": _fit_problem,
+    "boundary": _boundary_problem,
+    "surface": _surface_problem,
+}
+
+
+def renderer_problem(kind: str, model: str, n_features: int) -> str | None:
+    """Why the built-in plot ``kind`` cannot draw a ``model`` (``"linear"``, ``"logistic"``,
+    ``"mlp"``) fitted on ``n_features`` features, or ``None`` if it can (``"loss"`` draws any)."""
+    problem = _PROBLEMS.get(kind)
+    return None if problem is None else problem(model, n_features)
+
+
+def check_renderer_fits(kind: str | Renderer, snapshot: Snapshot) -> None:
+    """Raise ``ValueError`` if the built-in plot ``kind`` (its name or its function in
+    ``RENDERERS``) cannot draw ``snapshot``'s model; any other renderer is not checked.
+
+    The renderers call it first; plot callbacks call it before training starts.
+    """
+    if not isinstance(kind, str):
+        kind = next((name for name, render in RENDERERS.items() if render is kind), "")
+    problem = renderer_problem(kind, snapshot.model, _feature_count(snapshot))
+    if problem is not None:
+        raise ValueError(problem)

@@ -29,15 +29,30 @@ class NotFittedError(ValueError, AttributeError):
 
 def check_learning_rate(lr: object) -> float:
     """``lr`` as a float: a finite real number > 0 (bools are rejected)."""
-    if isinstance(lr, bool) or not isinstance(lr, numbers.Real):
-        raise TypeError(f"lr must be a finite number > 0, got lr={lr!r} ({type(lr).__name__})")
+    return check_real(lr, "lr", minimum=0, inclusive=False)
+
+
+def check_real(
+    value: object, name: str, *, minimum: float | None = None, inclusive: bool = True
+) -> float:
+    """``value`` as a finite float, ``>= minimum`` (``> minimum`` unless ``inclusive``).
+
+    Any real number is accepted (int, float, Fraction, NumPy scalars); bools, NaN, infinity and
+    non-numbers are rejected with a message naming ``name`` and the value.
+    """
+    expected = "a finite number"
+    if minimum is not None:
+        expected += f" {'>=' if inclusive else '>'} {minimum:g}"
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be {expected}, got {name}={value!r} ({type(value).__name__})")
     try:
-        value = float(lr)  # any Real: int, Fraction, Decimal, NumPy scalars
+        number = float(value)
     except OverflowError:  # an int beyond float range
-        value = math.inf
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"lr must be a finite number > 0, got lr={lr!r}")
-    return value
+        number = math.inf
+    too_small = minimum is not None and (number < minimum if inclusive else number <= minimum)
+    if not math.isfinite(number) or too_small:
+        raise ValueError(f"{name} must be {expected}, got {name}={value!r}")
+    return number
 
 
 def check_int(

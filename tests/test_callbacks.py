@@ -7,13 +7,14 @@ import logging
 import multiprocessing
 import shutil
 import threading
+import types
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from gdplot import LinearRegressionGD, LogisticRegressionGD
+from gdplot import LinearRegressionGD, LogisticRegressionGD, MLPRegressorGD, render
 from gdplot.callbacks import GifCallback, PlotCallback, ProgressCallback, render_gif
 from gdplot.data import make_classification, make_regression
 from gdplot.render import render_loss
@@ -304,6 +305,66 @@ def test_a_process_pool_renders_pickled_snapshots(tmp_path):
         assert_png(path)
 
 
+# --------------------------------------------------------------------------- fail fast
+
+ESTIMATORS = {
+    "linear": LinearRegressionGD,
+    "logistic": LogisticRegressionGD,
+    "mlp": MLPRegressorGD,
+}
+
+
+def data_for(model: str, n_features: int) -> tuple[np.ndarray, np.ndarray]:
+    if model == "logistic":
+        Xc, yc = make_classification(60, random_state=0)
+        return Xc[:, :n_features], yc
+    Xr, yr, _, _ = make_regression(60, n_features, random_state=0)
+    return Xr, yr
+
+
+INCOMPATIBLE = [
+    ("fit", "linear", 2, "the 'fit' plot needs exactly 1 feature, got 2 features"),
+    ("fit", "logistic", 2, "the 'fit' plot needs exactly 1 feature, got 2 features"),
+    ("fit", "mlp", 2, "the 'fit' plot needs exactly 1 feature, got 2 features"),
+    ("boundary", "linear", 2, "the 'boundary' plot needs a logistic model .*model='linear'"),
+    ("boundary", "logistic", 1, "the 'boundary' plot needs .*exactly 2 features.* 1 features"),
+    ("boundary", "mlp", 2, "the 'boundary' plot needs a logistic model .*model='mlp'"),
+    ("surface", "mlp", 1, "the 'surface' plot needs a linear or logistic model.*model='mlp'"),
+]
+
+
+@pytest.mark.parametrize("callback_type", [PlotCallback, GifCallback])
+@pytest.mark.parametrize(("kind", "model", "n_features", "message"), INCOMPATIBLE)
+def test_a_plot_that_cannot_draw_the_model_fails_fit_before_the_first_epoch(
+    tmp_path, callback_type, kind, model, n_features, message
+):
+    out = tmp_path / "plots"
+    executor = RecordingExecutor()
+    if callback_type is PlotCallback:
+        plot = PlotCallback(kind, out_dir=out, executor=executor)
+    else:
+        plot = GifCallback(kind, out / "run.gif", executor=executor)
+    epochs_run: list[int] = []
+    recorder = types.SimpleNamespace(on_epoch_end=lambda estimator, epoch: epochs_run.append(epoch))
+    estimator = ESTIMATORS[model](epochs=3, random_state=0)
+    with pytest.raises(ValueError, match=message):
+        estimator.fit(*data_for(model, n_features), callbacks=[plot, recorder])
+    assert epochs_run == [] and executor.calls == []
+    assert not out.exists()
+    assert not hasattr(estimator, "n_iter_")
+
+
+def test_custom_renderers_are_not_checked_before_training(tmp_path):
+    def fit(snapshot, path):  # shares a built-in's name, draws anything
+        path.write_text(str(snapshot.epoch))
+
+    X2, y2 = data_for("linear", 2)
+    callback = PlotCallback(fit, every=2, out_dir=tmp_path)
+    LinearRegressionGD(lr=0.1, epochs=4, random_state=0).fit(X2, y2, callbacks=[callback])
+    assert names(tmp_path) == ["fit_epoch0002.png", "fit_epoch0004.png"]
+    assert callback.failures == 0
+
+
 # --------------------------------------------------------------------------- validation
 
 
@@ -364,6 +425,25 @@ def test_gif_of_a_logistic_run_on_a_queue(tmp_path, queue):
     assert names(tmp_path) == ["boundary.gif"]
 
 
+def test_surface_gif_frames_share_their_axes(tmp_path, monkeypatch):
+    figures = []
+    new_figure = render._new_figure
+
+    def recording_new_figure():
+        figures.append(new_figure())
+        return figures[-1]
+
+    monkeypatch.setattr(render, "_new_figure", recording_new_figure)
+    Xc, yc = make_classification(80, random_state=0)
+    callback = GifCallback("surface", tmp_path / "surface.gif", every=1)
+    # Logistic: no optimum in view, so each frame's own path would give it its own axes.
+    LogisticRegressionGD(lr=0.5, epochs=4, random_state=0).fit(Xc, yc, callbacks=[callback])
+    assert callback.failures == 0
+    assert gif_frames_and_loop(tmp_path / "surface.gif") == (4, 0)
+    limits = {(fig.axes[0].get_xlim(), fig.axes[0].get_ylim()) for fig in figures}
+    assert len(figures) == 4 and len(limits) == 1
+
+
 def test_gif_inline_failure_is_counted_and_leaves_no_file(tmp_path):
     def broken(snapshot, path):
         raise RuntimeError("no")
@@ -381,7 +461,7 @@ def test_gif_inline_failure_is_counted_and_leaves_no_file(tmp_path):
         (
             {"frame_seconds": 0},
             ValueError,
-            "frame_seconds must be a number > 0, got frame_seconds=0",
+            "frame_seconds must be a finite number > 0, got frame_seconds=0",
         ),
         ({"path": None}, TypeError, "path must be a path, got NoneType"),
     ],
@@ -415,7 +495,9 @@ def test_progress_bar_is_throttled_but_always_shows_first_and_last_epoch():
 
 
 def test_progress_bar_rejects_bad_arguments():
-    with pytest.raises(ValueError, match="min_interval must be a number >= 0, got min_interval=-1"):
+    with pytest.raises(
+        ValueError, match="min_interval must be a finite number >= 0, got min_interval=-1"
+    ):
         ProgressCallback(min_interval=-1)
     with pytest.raises(TypeError, match="min_interval='fast'"):
         ProgressCallback(min_interval="fast")

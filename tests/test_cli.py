@@ -137,6 +137,7 @@ def test_help_exits_zero(capsys):
         ("train {csv} --target cost", "no column 'cost'.*columns are: size, price"),
         ("train {dir}/missing.csv --target price", "missing.csv'?: no such file"),
         ("train {dir} --target price", "is a directory, not a CSV file"),
+        ("train {dir}/" + "a" * 300 + ".csv --target price", "cannot read: File name too long"),
         ("train {csv} --target price --out {csv}", "--out '.*houses.csv' is not a directory"),
         ("train {csv} --target price --out {csv}/sub", "--out '.*' is not a writable folder"),
         ("train {csv} --target price --model logistic", "logistic: .*exactly 2 classes"),

@@ -84,7 +84,7 @@ def test_make_nonlinear_without_noise_is_a_sine():
         (
             lambda: make_nonlinear(10, noise="lots"),
             TypeError,
-            r"noise must be a real number, got noise='lots' \(str\)",
+            r"noise must be a finite number >= 0, got noise='lots' \(str\)",
         ),
         (lambda: make_nonlinear(10, random_state=-1), ValueError, "random_state"),
     ],
@@ -124,8 +124,9 @@ def test_load_csv_accepts_a_byte_order_mark_and_quoted_cells(tmp_path):
 @pytest.mark.parametrize(
     ("text", "target", "message"),
     [
-        ("", "y", "is empty: a header row"),
-        ("\n\n", "y", "is empty"),
+        ("", "y", "has no header row"),
+        ("\n\n", "y", "has no header row"),
+        ("\n  \n\t\n", "y", "has no header row"),
         ("x,y\n", "y", "has 0 data row"),
         ("x,y\n1,2\n", "y", "has 1 data row"),
         ("x,z\n1,2\n3,4\n", "y", "no column 'y'; columns are: x, z"),
@@ -148,6 +149,13 @@ def test_load_csv_bad_content_is_one_clear_line(tmp_path, text, target, message)
     assert isinstance(caught.value, ValueError)
 
 
+def test_load_csv_skips_blank_and_whitespace_lines_before_the_header(tmp_path):
+    X, y, features = load_csv(write(tmp_path, " \n , \n\nx,y\n1,2\n  \n3,4\n"), "y")
+    assert features == ["x"]
+    np.testing.assert_array_equal(X[:, 0], [1.0, 3.0])
+    np.testing.assert_array_equal(y, [2.0, 4.0])
+
+
 def test_load_csv_missing_file(tmp_path):
     with pytest.raises(DataError, match=r"missing\.csv'?: no such file"):
         load_csv(tmp_path / "missing.csv", "y")
@@ -156,6 +164,11 @@ def test_load_csv_missing_file(tmp_path):
 def test_load_csv_directory(tmp_path):
     with pytest.raises(DataError, match="is a directory, not a CSV file"):
         load_csv(tmp_path, "y")
+
+
+def test_load_csv_unreadable_path_is_a_data_error(tmp_path):
+    with pytest.raises(DataError, match="cannot read: File name too long"):
+        load_csv(tmp_path / ("a" * 300 + ".csv"), "y")
 
 
 def test_load_csv_binary_file(tmp_path):

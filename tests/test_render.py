@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import pickle
 import subprocess
 import sys
@@ -15,9 +16,13 @@ from PIL import Image
 from gdplot import render
 from gdplot.render import (
     RENDERERS,
+    check_renderer_fits,
     loss_grid,
     render_comparison,
+    render_surface,
+    renderer_problem,
     save_figure,
+    surface_ranges,
 )
 from gdplot.snapshot import Snapshot
 
@@ -113,21 +118,59 @@ def test_each_renderer_writes_a_valid_png_and_nothing_else(tmp_path, kind, model
     assert_valid_png(path)
 
 
-@pytest.mark.parametrize(
-    ("kind", "model", "n_features", "message"),
-    [
-        ("fit", "linear", 2, "exactly 1 feature, got 2 features"),
-        ("fit", "logistic", 3, "got 3 features"),
-        ("boundary", "linear", 2, "model='linear'"),
-        ("boundary", "logistic", 1, "with 1 features"),
-        ("surface", "mlp", 1, "model='mlp'"),
-    ],
-)
+INVALID = [
+    ("fit", "linear", 2, "exactly 1 feature, got 2 features"),
+    ("fit", "logistic", 3, "got 3 features"),
+    ("fit", "mlp", 2, "got 2 features"),
+    ("boundary", "linear", 2, "model='linear'"),
+    ("boundary", "logistic", 1, "with 1 features"),
+    ("boundary", "mlp", 2, "model='mlp'"),
+    ("surface", "mlp", 1, "model='mlp'"),
+]
+
+
+@pytest.mark.parametrize(("kind", "model", "n_features", "message"), INVALID)
 def test_a_renderer_rejects_a_model_it_cannot_draw_and_writes_nothing(
     tmp_path, kind, model, n_features, message
 ):
     with pytest.raises(ValueError, match=message):
         RENDERERS[kind](make_snapshot(model, n_features), tmp_path / "x.png")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("kind", "model", "n_features", "message"), INVALID)
+def test_the_up_front_check_gives_the_renderers_own_error(kind, model, n_features, message):
+    snapshot = make_snapshot(model, n_features)
+    with pytest.raises(ValueError, match=message) as by_name:
+        check_renderer_fits(kind, snapshot)
+    with pytest.raises(ValueError) as by_function:
+        check_renderer_fits(RENDERERS[kind], snapshot)
+    assert str(by_name.value) == str(by_function.value)
+    assert str(by_name.value) == renderer_problem(kind, model, n_features)
+    assert f"the '{kind}' plot needs" in str(by_name.value)
+
+
+@pytest.mark.parametrize(("kind", "model", "n_features"), VALID)
+def test_the_up_front_check_accepts_what_the_renderer_draws(kind, model, n_features):
+    check_renderer_fits(kind, make_snapshot(model, n_features))
+    check_renderer_fits(RENDERERS[kind], make_snapshot(model, n_features))
+    assert renderer_problem(kind, model, n_features) is None
+
+
+def test_custom_renderers_and_loss_are_not_restricted():
+    snapshot = make_snapshot("mlp", 3)
+
+    def fit(snapshot, path):  # a custom renderer that happens to share a built-in's name
+        raise AssertionError("never called")
+
+    check_renderer_fits(fit, snapshot)
+    check_renderer_fits("loss", snapshot)
+
+
+def test_surface_without_a_parameter_path_is_refused(tmp_path):
+    snapshot = dataclasses.replace(make_snapshot("linear", 1), path=None)
+    with pytest.raises(ValueError, match="needs the snapshot's parameter path, got path=None"):
+        render_surface(snapshot, tmp_path / "x.png")
     assert list(tmp_path.iterdir()) == []
 
 
@@ -202,6 +245,26 @@ def test_surface_plots_the_first_two_parameters_and_the_path(
     path_line = ax.lines[0]
     np.testing.assert_array_equal(path_line.get_xdata(), snapshot.path[:, 0])
     np.testing.assert_array_equal(path_line.get_ydata(), snapshot.path[:, 1])
+
+
+def test_shared_surface_ranges_cover_every_path_and_hold_the_axes_still(captured_figures):
+    late = make_snapshot("linear", 1, epoch=6)
+    early = dataclasses.replace(late, epoch=2, path=late.path[:3] - 5.0)  # off to one side
+    ranges = surface_ranges([early, late])
+    for points, grid in ((early.path, ranges), (late.path, ranges)):
+        for axis in (0, 1):
+            assert grid[axis][0] < points[:, axis].min() and points[:, axis].max() < grid[axis][-1]
+    # One snapshot's default grid is fitted to its own path only, so the axes differ ...
+    render_surface(early, "unused.png")
+    render_surface(late, "unused.png")
+    own = [(fig.axes[0].get_xlim(), fig.axes[0].get_ylim()) for fig in captured_figures]
+    assert own[0] != own[1]
+    # ... and the shared grid gives every frame the same axes.
+    captured_figures.clear()
+    render_surface(early, "unused.png", ranges=ranges)
+    render_surface(late, "unused.png", ranges=ranges)
+    shared = [(fig.axes[0].get_xlim(), fig.axes[0].get_ylim()) for fig in captured_figures]
+    assert shared[0] == shared[1]
 
 
 def reference_loss(snapshot: Snapshot, flat_params: np.ndarray) -> float:

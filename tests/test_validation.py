@@ -1,5 +1,7 @@
 """The boundary checks: each bad input kind gives a clear error naming what was wrong."""
 
+from fractions import Fraction
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -15,6 +17,7 @@ from gdplot.validation import (
     check_learning_rate,
     check_n_features,
     check_random_state,
+    check_real,
     check_target,
     check_X,
 )
@@ -45,6 +48,41 @@ def test_learning_rate_rejects_bad_values_naming_them(lr, error):
     with pytest.raises(error, match=r"lr must be a finite number > 0, got lr=") as info:
         check_learning_rate(lr)
     assert repr(lr) in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (0, 0.0),
+        (2, 2.0),
+        (0.5, 0.5),
+        (np.float32(0.25), 0.25),
+        (np.int64(3), 3.0),
+        (Fraction(1, 4), 0.25),
+    ],
+)
+def test_real_accepts_finite_reals_as_float(value, expected):
+    result = check_real(value, "noise", minimum=0)
+    assert result == expected and type(result) is float
+
+
+@pytest.mark.parametrize(
+    ("value", "kwargs", "error", "message"),
+    [
+        (-1, {"minimum": 0}, ValueError, "noise must be a finite number >= 0, got noise=-1$"),
+        (0, {"minimum": 0, "inclusive": False}, ValueError, "must be a finite number > 0, got"),
+        (float("nan"), {}, ValueError, "noise must be a finite number, got noise=nan$"),
+        (float("-inf"), {}, ValueError, "got noise=-inf"),
+        (10**400, {}, ValueError, "noise must be a finite number, got noise=1000"),
+        (True, {"minimum": 0}, TypeError, r"got noise=True \(bool\)"),
+        ("1", {}, TypeError, r"noise must be a finite number, got noise='1' \(str\)"),
+        (None, {}, TypeError, r"got noise=None \(NoneType\)"),
+        (1j, {}, TypeError, r"\(complex\)"),
+    ],
+)
+def test_real_rejects_bad_values_naming_parameter_and_value(value, kwargs, error, message):
+    with pytest.raises(error, match=message):
+        check_real(value, "noise", **kwargs)
 
 
 def test_int_accepts_ints_and_numpy_ints():
