@@ -15,6 +15,7 @@ The registry holds weak references: it never keeps a closed queue alive.
 from __future__ import annotations
 
 import atexit
+import concurrent.futures.thread  # noqa: F401  (for the order of the exit hooks: see below)
 import os
 import threading
 import weakref
@@ -33,35 +34,40 @@ def register(queue: TaskQueue) -> None:
         _live.add(queue)
 
 
-def unregister(queue: TaskQueue) -> None:
-    with _registry_lock:
-        _live.discard(queue)
-
-
 def _live_queues() -> list[TaskQueue]:
     with _registry_lock:
         return list(_live)
 
 
 # Whether the first drain ran to its end. If Ctrl-C cut the exit short (a hung task), the user
-# wants out: the second drain must not make them wait again.
+# wants out: the second drain must not make them wait again. Main thread only.
 _first_drain_done = False
 
 
+def _drain_all() -> list[TaskQueue]:
+    """Run what is pending on every queue that asked for it, until all are idle at once (a
+    task of one queue may feed another); return the queues that have workers."""
+    queues = [queue for queue in _live_queues() if queue.drain_at_exit]
+    while True:
+        draining = [queue for queue in queues if queue._drain_for_exit()]
+        if not any(queue.unfinished_tasks for queue in draining):
+            return draining
+
+
 def _drain_at_exit() -> None:
+    """threading's exit hook: the main thread has finished, non-daemon threads still run and
+    may still add work, so the queues stay open."""
     global _first_drain_done
-    for queue in _live_queues():
-        if queue.drain_at_exit:
-            queue._drain_for_exit(close=False)
+    _drain_all()
     _first_drain_done = True
 
 
 def _close_at_exit() -> None:
+    """atexit: the non-daemon threads have ended; drain once more, then close."""
     if _register_thread_exit is not None and not _first_drain_done:
         return
-    for queue in _live_queues():
-        if queue.drain_at_exit:
-            queue._drain_for_exit(close=True)
+    for queue in _drain_all():
+        queue.close(wait=True)
 
 
 def _reset_in_child() -> None:
@@ -74,8 +80,11 @@ def _reset_in_child() -> None:
 
 # threading's own exit hook runs before non-daemon threads are joined and before atexit
 # handlers, exactly as concurrent.futures.thread uses it, so tasks may still start threads.
-# It is private API; without it the atexit drain does all the work. atexit handlers run after
-# the non-daemon threads have ended, and daemon threads (our workers) still run during them.
+# Those hooks run last-registered first: importing concurrent.futures.thread above registers
+# its hook (which refuses new ThreadPoolExecutor work) before ours, so ours runs first and
+# drained tasks may still use a ThreadPoolExecutor (an upload library's, say). It is private
+# API; without it the atexit drain does all the work. atexit handlers run after the
+# non-daemon threads have ended, and daemon threads (our workers) still run during them.
 _register_thread_exit = getattr(threading, "_register_atexit", None)
 if _register_thread_exit is not None:
     _register_thread_exit(_drain_at_exit)

@@ -11,8 +11,13 @@ The queue is the standard library's, used through its intended hooks (``_put``, 
 - ``join`` with a timeout, ``close`` that drains or cancels, pending work drained at
   interpreter exit, and a queue that keeps working in a forked child.
 
-Locking: everything mutable below is guarded by ``self.mutex``, the one lock that
-``queue.Queue`` creates; its three conditions share it:
+Locking: the pending items, the counters, ``_latest``, ``_unreported``, ``_state`` and
+``_workers`` are guarded by ``self.mutex``, the one lock that ``queue.Queue`` creates
+(``closed``, ``__repr__`` and the exit drain only read them, unlocked, for a hint). The
+settings (``overflow``, ``on_error``, ...) are plain attributes, set once. No user code (a
+task, a future's done-callback, ``on_error``, an argument's ``__del__``) runs while the mutex
+is held, with one exception: an ``add_latest`` key's ``__hash__``/``__eq__``, which must not
+call back into the queue. The three conditions share the mutex:
 - ``not_empty``: notified when an item (task or stop sentinel) is queued; workers wait on it.
 - ``not_full``: notified when a slot frees up or the queue closes; blocked producers wait on it.
 - ``all_tasks_done``: notified when ``unfinished_tasks`` reaches zero; ``join`` waits on it.
@@ -40,15 +45,17 @@ _log = logging.getLogger("taskqueue")
 
 OVERFLOW_POLICIES = ("block", "drop_oldest", "drop_newest", "raise")
 
-# Queue states. Anything but _OPEN sends add_task to its slow path.
-_OPEN, _FORKED, _CLOSED = 0, 1, 2
+# Queue states. Anything but _OPEN sends add_task to its slow path. _EXITING: the interpreter
+# is draining the queue at exit; a daemon thread that is no queue's worker may no longer add
+# work (a daemon producer could otherwise keep the drain, and so the exit, busy forever).
+_OPEN, _FORKED, _EXITING, _CLOSED = 0, 1, 2, 3
 
 # How a task ended.
 _COMPLETED, _FAILED, _CANCELLED = 0, 1, 2
 
 
 class _Stop:
-    """The sentinel a worker stops on; one is queued per worker by ``close``."""
+    """The sentinel a worker stops on; one is queued per live worker by ``close``."""
 
     def __repr__(self) -> str:
         return "<stop>"
@@ -93,8 +100,8 @@ class TaskQueue(queue.Queue, concurrent.futures.Executor):
             ``"block"`` until there is room (back-pressure), ``"drop_oldest"`` pending task,
             ``"drop_newest"`` (the incoming one), or ``"raise"`` ``queue.Full``. Dropped
             tasks are counted and their futures cancelled. A task adding work to its own
-            full queue is never blocked or dropped (that could deadlock the worker): it may
-            exceed ``maxsize``.
+            full queue is never blocked, dropped or refused (that could deadlock the worker,
+            or lose work it relies on): it may exceed ``maxsize``.
         name: names the threads and appears in messages.
         on_error: called with a ``TaskFailure`` (on the worker thread) when an ``add_task``
             or ``add_latest`` task raises; by default the failure is logged with its
@@ -104,11 +111,15 @@ class TaskQueue(queue.Queue, concurrent.futures.Executor):
             letting it die with the daemon threads.
 
     With workers running, use ``add_task``/``add_latest``/``submit`` rather than
-    ``put``/``get``: ``put(callable)`` runs it with no arguments, and a ``get`` would steal
-    work from the workers.
+    ``put``/``get``: ``put(callable)`` runs it with no arguments (with ``put``'s own
+    ``block``/``timeout``, not the overflow policy), and a ``get`` would steal work from the
+    workers. Close the queue (or use ``with``) when done: its workers keep it alive until then.
+    An ``add_latest`` key's ``__hash__`` and ``__eq__`` run under the queue's lock: they must
+    not call back into the queue.
     """
 
-    # join(raise_errors=True) re-raises at most this many failures; older ones are counted.
+    # join(raise_errors=True) re-raises at most this many failures (0: none); older ones are
+    # only counted.
     max_unreported_failures = 1000
 
     def __init__(
@@ -169,6 +180,9 @@ class TaskQueue(queue.Queue, concurrent.futures.Executor):
         return len(self.queue) - self._stops_queued
 
     def _put(self, item: Any) -> None:
+        # Queue.put arrives here too: it must be refused after close like everything else,
+        # or its item would wait behind the stop sentinels forever.
+        self._ensure_open()
         self._submitted += 1
         self.queue.append(item)
 
@@ -195,10 +209,11 @@ class TaskQueue(queue.Queue, concurrent.futures.Executor):
         """Queue ``task(*args, **kwargs)`` to run on a worker; fire and forget."""
         if not callable(task):
             raise TypeError(f"task must be callable, got {task!r}")
-        # The common case (open, not full) inlines Queue.put: one lock, no extra calls.
+        # The common case (open, not full) inlines Queue.put and the _put hook: one lock.
         with self.not_full:
             if not self._state and not 0 < self.maxsize <= self._qsize():
-                self._put((task, args, kwargs))
+                self._submitted += 1
+                self.queue.append((task, args, kwargs))
                 self.unfinished_tasks += 1
                 self.not_empty.notify()
                 return
@@ -229,17 +244,20 @@ class TaskQueue(queue.Queue, concurrent.futures.Executor):
 
     def _enqueue(self, item: Any) -> None:
         """Queue ``item`` under the overflow policy; the general path of every way to add."""
-        evicted = None
+        evicted = replaced = None
         with self.not_full:
             while True:
                 self._ensure_open()
                 if type(item) is _LatestTask:
                     pending = self._latest.get(item.key)
                     if pending is not None:
+                        # The replaced callable and arguments are freed after the lock is
+                        # released: their __del__ is user code.
+                        replaced = pending.fn, pending.args, pending.kwargs
                         pending.fn, pending.args, pending.kwargs = item.fn, item.args, item.kwargs
                         self._submitted += 1
                         self._coalesced += 1
-                        return
+                        break
                 if not 0 < self.maxsize <= self._qsize() or _current_worker_queue() is self:
                     break
                 if self.overflow == "block":
@@ -254,7 +272,7 @@ class TaskQueue(queue.Queue, concurrent.futures.Executor):
                     break
                 else:
                     raise queue.Full(f"{self.name} is full (maxsize={self.maxsize}, overflow='raise')")
-            if evicted is not item:
+            if replaced is None and evicted is not item:
                 if type(item) is _LatestTask:
                     self._latest[item.key] = item
                 self._put(item)
@@ -262,12 +280,18 @@ class TaskQueue(queue.Queue, concurrent.futures.Executor):
                 self.not_empty.notify()
         if evicted is not None:
             _cancel_future(evicted)  # outside the lock: done-callbacks are user code
+        del replaced
 
     def _ensure_open(self) -> None:
         """Under the mutex: refuse work once closed; restart workers first use after a fork."""
         if self._state == _CLOSED:
             raise TaskQueueClosed(f"{self.name} is closed: it accepts no new tasks")
-        if self._state == _FORKED:
+        if self._state == _EXITING:
+            caller = threading.current_thread()
+            if caller.daemon and _current_worker_queue() is None:
+                raise TaskQueueClosed(f"{self.name} is draining for interpreter exit: it "
+                                      f"accepts no new tasks from daemon thread {caller.name}")
+        elif self._state == _FORKED:
             self._state = _OPEN
             self._start_workers()
 
@@ -315,12 +339,14 @@ class TaskQueue(queue.Queue, concurrent.futures.Executor):
     def _execute(self, item: Any) -> tuple[int, BaseException | None]:
         """Run one item; return how it ended and, for a fire-and-forget failure, its exception."""
         kind = type(item)
-        if kind is tuple:
+        if kind is tuple and len(item) == 3:  # from add_task; put() may queue other tuples
             fn, args, kwargs = item
         elif kind is _LatestTask:
             fn, args, kwargs = item.fn, item.args, item.kwargs
         elif kind is _FutureTask:
-            return self._execute_future(item), None
+            outcome = self._execute_future(item)
+            del item  # the future's exception may point back to this frame
+            return outcome, None
         elif callable(item):
             fn, args, kwargs = item, (), {}
         else:
@@ -343,17 +369,21 @@ class TaskQueue(queue.Queue, concurrent.futures.Executor):
         try:
             result = item.fn(*item.args, **item.kwargs)
         except BaseException as exc:
-            future.set_exception(exc)
+            del item  # this frame outlives the call in the exception's traceback
+            _settle(future, future.set_exception, exc)
+            del future  # or: future -> exception -> traceback -> this frame -> future
             return _FAILED
-        future.set_result(result)
+        _settle(future, future.set_result, result)
         return _COMPLETED
 
     def _report_failure(self, fn, args, kwargs, exc: BaseException) -> BaseException:
         # Drop the worker's own frame from the traceback: it holds the task and its arguments.
         if exc.__traceback__ is not None:
             exc.__traceback__ = exc.__traceback__.tb_next
+        note = f"raised by task {_describe(fn)} on {self.name}"
         try:
-            exc.add_note(f"raised by task {_describe(fn)} on {self.name}")
+            if note not in getattr(exc, "__notes__", ()):  # one exception raised many times
+                exc.add_note(note)
         except TypeError:
             pass  # the task set __notes__ to something that is not a list: keep it as it is
         handler = self.on_error
@@ -373,10 +403,10 @@ class TaskQueue(queue.Queue, concurrent.futures.Executor):
         return _without_frames(exc)
 
     def _keep_unreported(self, error: BaseException) -> None:
-        if len(self._unreported) >= self.max_unreported_failures:
+        self._unreported.append(error)
+        while len(self._unreported) > max(0, self.max_unreported_failures):
             self._unreported.popleft()
             self._unreported_lost += 1
-        self._unreported.append(error)
 
     # -- waiting, closing, counting ------------------------------------------------------------
 
@@ -475,18 +505,21 @@ class TaskQueue(queue.Queue, concurrent.futures.Executor):
         return self._state == _CLOSED
 
     def __repr__(self) -> str:
-        state = "closed" if self._state == _CLOSED else "open"
+        state = "closed" if self._state == _CLOSED else "open"  # an unlocked read: a hint
         return (f"<{type(self).__name__} {self.name!r} {state} workers={self.num_workers} "
                 f"pending={self._qsize()} unfinished={self.unfinished_tasks}>")
 
     # -- called by lifecycle -------------------------------------------------------------------
 
-    def _drain_for_exit(self, *, close: bool) -> None:
+    def _drain_for_exit(self) -> bool:
+        """Run what is pending (and what it adds); return False if nothing ever would."""
         if not any(worker.is_alive() for worker in self._workers):
-            return  # nothing would ever run what is pending
-        self.join()  # tasks may add tasks while draining; only then refuse new ones
-        if close:
-            self.close(wait=True)
+            return False  # no workers: nothing would ever run what is pending
+        with self.mutex:
+            if self._state == _OPEN:
+                self._state = _EXITING
+        self.join()
+        return True
 
     def _reset_after_fork(self) -> None:
         """In a forked child: fresh locks, no inherited work, workers started on first use.
@@ -502,7 +535,7 @@ class TaskQueue(queue.Queue, concurrent.futures.Executor):
         self._init(self.maxsize)
         self._workers = []
         if self._state != _CLOSED:
-            self._state = _FORKED
+            self._state = _FORKED  # an exit drain in the parent is not the child's
         if _current_worker_queue() is self:  # forked from inside one of our tasks
             del _worker_of.queue
 
@@ -529,9 +562,28 @@ def _describe(fn: Any) -> str:
         return f"<{type(fn).__name__} object>"
 
 
+def _settle(future: concurrent.futures.Future, setter: Callable[[Any], None], value: Any) -> None:
+    """Give ``future`` its outcome; a done-callback's exception, even SystemExit, is logged:
+    it is not the task's, and it must not cost the worker or skip the other callbacks."""
+    try:
+        setter(value)
+    except BaseException:
+        with contextlib.suppress(BaseException):
+            _log.exception("a done-callback of a future of this queue raised")
+
+
 def _without_frames(exc: BaseException) -> BaseException:
-    """``exc`` with the locals of the frames it passed cleared, fit to be kept for later."""
-    traceback.clear_frames(exc.__traceback__)
+    """``exc`` with the locals of the frames it and its chained exceptions passed cleared,
+    fit to be kept for later."""
+    seen: set[int] = set()
+    pending = [exc]
+    while pending:
+        error = pending.pop()
+        if error is None or id(error) in seen:
+            continue
+        seen.add(id(error))
+        traceback.clear_frames(error.__traceback__)
+        pending += [error.__cause__, error.__context__, *getattr(error, "exceptions", ())]
     return exc
 
 

@@ -108,6 +108,78 @@ def test_a_failing_task_at_exit_is_logged_and_the_rest_still_run(run_script, tmp
     assert written(tmp_path) == {str(i) for i in range(20) if i != 5}
 
 
+def test_drained_tasks_may_use_a_thread_pool_executor(run_script, tmp_path):
+    # Upload libraries run their own ThreadPoolExecutor; its exit hook refuses new work, so
+    # our drain must run before it, even when concurrent.futures.thread is imported after us.
+    result = run_script(PRELUDE + """
+    from concurrent.futures import ThreadPoolExecutor
+
+    def upload(i):
+        with ThreadPoolExecutor(2) as pool:
+            pool.submit(write, f"upload{i}").result()
+
+    q = TaskQueue(1)
+    for i in range(5):
+        q.add_task(upload, i)
+    """)
+    assert result.returncode == 0, result.stderr
+    assert written(tmp_path) == {f"upload{i}" for i in range(5)}
+
+
+def test_a_pipeline_is_closed_only_once_every_stage_is_idle(run_script, tmp_path):
+    # A late (non-daemon) producer feeds stage 1 after the main thread ended; stage 1 feeds
+    # stage 2. Whatever order the exit visits the queues in, none may close while another
+    # can still feed it.
+    result = run_script(PRELUDE + """
+    from taskqueue import lifecycle
+    first, second = TaskQueue(1, name="a"), TaskQueue(1, name="b")
+    downstream, upstream = lifecycle._live_queues()  # downstream is visited first
+
+    def stage1(i):
+        time.sleep(0.002)
+        downstream.add_task(write, str(i))
+
+    def late_producer():
+        time.sleep(0.2)
+        for i in range(20):
+            upstream.add_task(stage1, i)
+
+    threading.Thread(target=late_producer).start()
+    """)
+    assert result.returncode == 0, result.stderr
+    assert "TaskQueueClosed" not in result.stderr
+    assert written(tmp_path) == {str(i) for i in range(20)}
+
+
+def test_a_daemon_thread_feeding_a_live_plot_cannot_stall_the_exit(run_script, tmp_path):
+    # A daemon producer never stops; the drain refuses its new work instead of waiting for an
+    # idle moment that never comes. What it queued before the exit is still rendered.
+    result = run_script(PRELUDE + """
+    q = TaskQueue(1, name="live")
+    started = threading.Event()
+
+    def render(name):
+        time.sleep(0.005)  # slower than the producer: there is always a frame pending
+        write(name)
+
+    def feed():
+        i = 0
+        while True:
+            q.add_latest("plot", render, f"frame{i}")
+            started.set()
+            i += 1
+            time.sleep(0.001)
+
+    threading.Thread(target=feed, daemon=True).start()
+    started.wait(5)
+    print("main done")
+    """, timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "main done\n"
+    assert "draining for interpreter exit" in result.stderr  # the daemon producer was told
+    assert written(tmp_path)  # frames were rendered
+
+
 def test_drain_at_exit_false_exits_although_every_worker_hangs(run_script, tmp_path):
     result = run_script(PRELUDE + """
     q = TaskQueue(2, drain_at_exit=False)

@@ -631,3 +631,105 @@ if stdlib_tests is not None:
     for _name in dir(TestCPythonQueueSuite):
         if _name.startswith("test_shutdown"):
             setattr(TestCPythonQueueSuite, _name, None)
+
+
+# -- found by review: user code under the lock, outcomes of futures, what failures keep --------
+
+
+def test_put_after_close_is_refused_not_stranded_behind_the_stop_sentinels(make_queue):
+    q = make_queue(1)
+    q.close()
+    with pytest.raises(TaskQueueClosed):
+        q.put(print)
+    assert q.join(WAIT)
+
+
+def test_a_replaced_add_latest_argument_is_freed_outside_the_lock(make_queue):
+    q = make_queue(1)
+    release = blocker(q)
+    freed = []
+
+    class Frame:
+        def __del__(self):
+            freed.append(q.stats().coalesced)  # takes the queue's lock: must not deadlock
+
+    q.add_latest("k", print, Frame())
+    done = threading.Event()
+    replacer = threading.Thread(target=lambda: (q.add_latest("k", len, ()), done.set()))
+    replacer.start()
+    assert done.wait(WAIT), "add_latest deadlocked freeing the replaced arguments"
+    release.set()
+    assert q.join(WAIT)
+    assert freed == [1]
+
+
+def test_a_done_callback_raising_system_exit_is_not_the_tasks_failure(make_queue, caplog):
+    q = make_queue(1)
+
+    def exit_from_callback(f):
+        raise SystemExit("from a done-callback")
+
+    with caplog.at_level(logging.ERROR, logger="taskqueue"):
+        future = q.submit(lambda: 42)
+        future.add_done_callback(exit_from_callback)
+        assert q.join(WAIT, raise_errors=True)
+    assert future.result() == 42
+    assert any("done-callback" in r.getMessage() for r in caplog.records)
+    stats = q.stats()
+    assert (stats.completed, stats.failed) == (1, 0)
+    assert q.submit(lambda: "alive").result(WAIT) == "alive"
+
+
+@pytest.mark.parametrize("keep", [0, -5])
+def test_keeping_no_failures_still_counts_them_and_keeps_the_worker(make_queue, keep):
+    q = make_queue(1, on_error=lambda failure: None)
+    q.max_unreported_failures = keep
+    q.add_task(lambda: 1 / 0)
+    assert q.join(WAIT, raise_errors=True)  # nothing kept to raise
+    assert q.stats().failed == 1
+    assert q.submit(lambda: "alive").result(WAIT) == "alive"
+
+
+def test_failures_keep_no_locals_of_chained_exceptions_or_failed_futures(make_queue):
+    q = make_queue(1, on_error=lambda failure: None)
+
+    class Payload:
+        pass
+
+    def helper(payload):
+        raise KeyError("inner")
+
+    def task(payload):
+        try:
+            helper(payload)
+        except KeyError:
+            raise ValueError("outer")  # __context__ is the KeyError, through helper's frame
+
+    refs = []
+    payload = Payload()
+    refs.append(weakref.ref(payload))
+    q.add_task(task, payload)
+    payload = Payload()
+    refs.append(weakref.ref(payload))
+    future = q.submit(task, payload)
+    del payload
+    assert q.join(WAIT)
+    del future
+    gc.disable()  # freed by reference counting alone, as a ThreadPoolExecutor's are
+    try:
+        assert [ref() for ref in refs] == [None, None]
+    finally:
+        gc.enable()
+
+
+def test_one_exception_instance_raised_many_times_gets_one_note(make_queue):
+    q = make_queue(1, on_error=lambda failure: None)
+    shared = RuntimeError("cached")
+
+    def raise_shared():
+        raise shared
+
+    for _ in range(20):
+        q.add_task(raise_shared)
+    assert q.join(WAIT)
+    assert len(shared.__notes__) == 1
