@@ -108,6 +108,9 @@ def test_a_failing_task_at_exit_is_logged_and_the_rest_still_run(run_script, tmp
     assert written(tmp_path) == {str(i) for i in range(20) if i != 5}
 
 
+@pytest.mark.skipif((3, 12, 0) <= sys.version_info[:3] < (3, 12, 3),
+                    reason="CPython 3.12.0-3.12.2 refuse to start threads during interpreter "
+                           "shutdown (python/cpython#113964, fixed in 3.12.3)")
 def test_drained_tasks_may_use_a_thread_pool_executor(run_script, tmp_path):
     # Upload libraries run their own ThreadPoolExecutor; its exit hook refuses new work, so
     # our drain must run before it, even when concurrent.futures.thread is imported after us.
