@@ -71,6 +71,11 @@ class _RenderDispatcher:
         self.futures: list[Future[Any]] = []
         self.errors: list[BaseException] = []
 
+    def _start_run(self) -> None:
+        """Forget the previous fit's futures and errors. A render of that fit still running
+        reports to the lists it was dispatched with, not to these."""
+        self.futures, self.errors = [], []
+
     def dispatch(self, fn: Callable[..., object], *args: object, latest_key: object = None) -> None:
         """Run ``fn(*args)`` now or later; with ``latest_key`` a newer call may replace it."""
         executor = self.executor
@@ -86,7 +91,8 @@ class _RenderDispatcher:
             executor.add_task(fn, *args)
         else:
             future = executor.submit(fn, *args)
-            future.add_done_callback(lambda f: self._on_done(f, fn, args))
+            errors = self.errors
+            future.add_done_callback(lambda f: _report_done(f, fn, args, errors))
             self.futures.append(future)
 
     @property
@@ -94,11 +100,13 @@ class _RenderDispatcher:
         """How many renders failed (inline or ``submit`` mode; a TaskQueue reports its own)."""
         return len(self.errors)
 
-    def _on_done(self, future: Future[Any], fn: Callable[..., object], args: tuple) -> None:
-        error = None if future.cancelled() else future.exception()
-        if error is not None:
-            self.errors.append(error)  # list.append is atomic: no lock needed
-            logger.error("plot %s failed", _describe(fn, args), exc_info=error)
+
+def _report_done(future: Future[Any], fn: Callable[..., object], args: tuple,
+                 errors: list[BaseException]) -> None:
+    error = None if future.cancelled() else future.exception()
+    if error is not None:
+        errors.append(error)  # list.append is atomic: no lock needed
+        logger.error("plot %s failed", _describe(fn, args), exc_info=error)
 
 
 def _describe(fn: Callable[..., object], args: tuple) -> str:
@@ -150,10 +158,10 @@ class PlotCallback(_RenderDispatcher):
         prefix: prepended to file names, to keep several runs in one folder apart.
         label: the run's name in plot titles.
 
-    After ``fit``: ``paths`` lists the files written or queued, in order; ``errors`` (and
-    their count, ``failures``) the failed renders in inline or ``submit`` mode (a TaskQueue
-    reports through its ``on_error`` and ``join(raise_errors=True)``); ``futures`` holds
-    ``submit``'s futures.
+    After ``fit``, of that fit: ``paths`` lists the files written or queued, in order;
+    ``errors`` (and their count, ``failures``) the failed renders in inline or ``submit`` mode
+    (a TaskQueue reports through its ``on_error`` and ``join(raise_errors=True)``);
+    ``futures`` holds ``submit``'s futures.
     """
 
     def __init__(
@@ -181,6 +189,7 @@ class PlotCallback(_RenderDispatcher):
 
     def on_train_begin(self, estimator: Any) -> None:
         _prepare(estimator, self.kind, self.out_dir)
+        self._start_run()
         self.paths = []
         self._last_epoch = self._last_plotted = 0
 
@@ -238,6 +247,7 @@ class GifCallback(_RenderDispatcher):
 
     def on_train_begin(self, estimator: Any) -> None:
         _prepare(estimator, self.kind, self.path.parent)
+        self._start_run()
         self.snapshots = []
         self._last_epoch = 0
 

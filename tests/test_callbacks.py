@@ -159,6 +159,28 @@ class ReplaceFolderWithFile:
         self.folder.write_text("not a folder any more")
 
 
+def failing_render(snapshot, path) -> None:
+    raise OSError(f"cannot write epoch {snapshot.epoch}")
+
+
+def test_failures_are_counted_per_fit_even_with_renders_still_running(tmp_path, caplog):
+    release = threading.Event()
+
+    def slow_failing_render(snapshot, path):
+        release.wait(10)
+        failing_render(snapshot, path)
+
+    with ThreadPoolExecutor(1) as pool, caplog.at_level(logging.CRITICAL, logger="gdplot"):
+        callback = PlotCallback(slow_failing_render, every=1, out_dir=tmp_path, executor=pool)
+        train([callback], epochs=3)
+        first_futures = callback.futures
+        callback.render = failing_render
+        train([callback], epochs=2)  # the first fit's renders are still waiting
+        release.set()
+        wait(first_futures + callback.futures, timeout=10)
+    assert callback.failures == 2  # this fit's two frames, not the first fit's three
+
+
 def test_an_unwritable_plot_folder_does_not_stop_training(tmp_path):
     out = tmp_path / "plots"
     callback = PlotCallback("loss", every=1, out_dir=out)
