@@ -45,6 +45,10 @@ _HOOK_NAMES = ("on_train_begin", "on_epoch_end", "on_train_end")
 #: The loss history and the parameter path keep one entry per epoch, preallocated.
 MAX_EPOCHS = 10**8
 
+#: A loss this many times its starting value is divergence (see ``_check_finite``).
+DIVERGENCE_GROWTH = 1e8
+_TINY = np.finfo(np.float64).tiny
+
 #: From this many elements of X and this many epochs on, the next epoch's shuffled copy is
 #: gathered on a helper thread while the current epoch trains. Below, a thread hand-off per
 #: epoch, or the first touch of a second buffer, costs more than the overlap saves.
@@ -263,10 +267,19 @@ class GradientDescentEstimator:
             param -= lr * grad
 
     def _check_finite(self, loss: float, *, epoch: int, lr: float) -> None:
+        """Raise ``DivergenceError`` if the loss or the parameters stopped being finite, or if
+        the loss grew ``DIVERGENCE_GROWTH`` times past where it started: a step that large is
+        no oscillation but a blow-up that would overflow a few epochs later."""
         params_finite = all(np.isfinite(p).all() for p in self._live_params().values())
-        if np.isfinite(loss) and params_finite:
+        exploded = epoch > 0 and loss > DIVERGENCE_GROWTH * max(self.initial_loss_, _TINY)
+        if np.isfinite(loss) and params_finite and not exploded:
             return
-        what = f"the loss became {loss}" if params_finite else "the parameters became non-finite"
+        if not params_finite:
+            what = "the parameters became non-finite"
+        elif exploded:
+            what = f"the loss grew from {self.initial_loss_:.4g} to {loss:.4g}"
+        else:
+            what = f"the loss became {loss}"
         if epoch == 0:
             raise DivergenceError(
                 f"{type(self).__name__}: the loss is {loss} before the first step; X or y is too "

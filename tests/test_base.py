@@ -257,6 +257,25 @@ def test_huge_learning_rate_raises_divergence_and_leaves_no_weights(cls, lr):
         estimator.predict(X)
 
 
+def test_a_loss_blowing_up_is_caught_long_before_it_overflows():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 2))
+    y = X @ [1.0, -1.0] + 0.1 * rng.normal(size=200)
+    seen = []
+
+    class Record:
+        def on_epoch_end(self, estimator, epoch):
+            seen.append(estimator.history_[-1])
+
+    # lr 1.5 on standardised features about doubles the error every epoch: finite for
+    # hundreds of epochs, but no oscillation.
+    with pytest.raises(DivergenceError, match=r"the loss grew from .* lr=1\.5\. Try a smaller"):
+        LinearRegressionGD(lr=1.5, epochs=500).fit(X, y, callbacks=[Record()])
+    assert len(seen) < 40 and all(np.isfinite(seen))
+    # a stochastic run that merely oscillates near its minimum is no divergence
+    LinearRegressionGD(lr=0.05, epochs=30, batch_size=1, random_state=0).fit(X, y)
+
+
 def test_loss_already_overflowing_before_training_is_reported():
     X = np.array([[1e200], [2e200]])
     with pytest.raises(DivergenceError, match=r"before the first step; X or y is too large"):
