@@ -28,7 +28,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from benchmarks.measure import check_repeat, figure, interleave, per_round_ratio
+from benchmarks.measure import figure, interleave, per_round_ratio, repetitions
 from gdplot import LinearRegressionGD
 
 __all__ = ["run"]
@@ -101,7 +101,7 @@ def _sgd_regressor_epoch(X: np.ndarray, y: np.ndarray) -> Callable[[], dict[str,
 def run(*, quick: bool = False, repeat: int | None = None,
         log: Callable[[str], object] = lambda message: None) -> dict:
     """Time one epoch of each kind against the references; JSON-ready results with targets."""
-    rounds = check_repeat(repeat) if repeat is not None else (QUICK_REPEAT if quick else FULL_REPEAT)
+    rounds = repetitions(repeat, QUICK_REPEAT if quick else FULL_REPEAT)
     shape = QUICK_SHAPE if quick else FULL_SHAPE
     sgd_rows = QUICK_SGD_ROWS if quick else FULL_SGD_ROWS
     X, y = _make_data(shape)

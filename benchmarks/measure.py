@@ -17,7 +17,7 @@ import statistics
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TypeVar
 
-__all__ = ["figure", "interleave", "per_round_ratio", "check_repeat"]
+__all__ = ["figure", "interleave", "per_round_ratio", "check_repeat", "repetitions"]
 
 T = TypeVar("T")
 
@@ -67,3 +67,8 @@ def check_repeat(repeat: object) -> int:
     if repeat < 1:
         raise ValueError(f"repeat must be an int >= 1, got repeat={repeat!r}")
     return repeat
+
+
+def repetitions(repeat: object, default: int) -> int:
+    """How many rounds a section runs: the user's ``--repeat`` if given, else its ``default``."""
+    return default if repeat is None else check_repeat(repeat)

@@ -34,7 +34,7 @@ from concurrent.futures import ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from benchmarks.measure import check_repeat, figure, per_round_ratio
+from benchmarks.measure import figure, per_round_ratio, repetitions
 from gdplot import LinearRegressionGD
 from gdplot.callbacks import PlotCallback
 from gdplot.data import make_regression
@@ -211,7 +211,7 @@ def _wait_for_plots(callbacks: list[PlotCallback], queue: TaskQueue | None) -> d
 def run(*, quick: bool = False, repeat: int | None = None,
         log: Callable[[str], object] = lambda message: None) -> dict:
     """Every workload x sink x mode, interleaved over rounds; JSON-ready results with targets."""
-    rounds = check_repeat(repeat) if repeat is not None else (QUICK_REPEAT if quick else FULL_REPEAT)
+    rounds = repetitions(repeat, QUICK_REPEAT if quick else FULL_REPEAT)
     workloads = QUICK_WORKLOADS if quick else FULL_WORKLOADS
     sinks = QUICK_SINKS if quick else FULL_SINKS
     datasets = {}

@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable
 from itertools import repeat
 
-from benchmarks.measure import check_repeat, figure, interleave, per_round_ratio
+from benchmarks.measure import figure, interleave, per_round_ratio, repetitions
 from taskqueue import TaskQueue
 
 __all__ = ["run"]
@@ -233,7 +233,7 @@ def run(*, quick: bool = False, repeat: int | None = None,
         log: Callable[[str], object] = lambda message: None) -> dict:
     """Measure every candidate with 1 and 4 workers; JSON-ready results with targets."""
     tasks = QUICK_TASKS if quick else FULL_TASKS
-    rounds = check_repeat(repeat) if repeat is not None else (QUICK_REPEAT if quick else FULL_REPEAT)
+    rounds = repetitions(repeat, QUICK_REPEAT if quick else FULL_REPEAT)
     rows, targets = [], []
     for workers in WORKER_COUNTS:
         log(f"queue cost: {len(CANDIDATES)} candidates x {rounds} rounds, {tasks:,} tasks, "

@@ -24,7 +24,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.image import imsave
 
-from benchmarks.measure import check_repeat, figure, interleave
+from benchmarks.measure import figure, interleave, repetitions
 from gdplot import LinearRegressionGD, LogisticRegressionGD
 from gdplot import render as gdplot_render
 from gdplot.data import make_classification, make_regression
@@ -121,7 +121,7 @@ def _timed(render: Callable[[Snapshot, Path], object], snapshot: Snapshot, path:
 def run(*, quick: bool = False, repeat: int | None = None,
         log: Callable[[str], object] = lambda message: None) -> dict:
     """Time every renderer, the loss plot's phases and a reused figure; JSON-ready results."""
-    rounds = check_repeat(repeat) if repeat is not None else (QUICK_REPEAT if quick else FULL_REPEAT)
+    rounds = repetitions(repeat, QUICK_REPEAT if quick else FULL_REPEAT)
     snapshots = _snapshots()
     reused = ReusedLossFigure()
     with tempfile.TemporaryDirectory(prefix="gdplot-bench-") as scratch:
