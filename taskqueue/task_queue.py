@@ -180,9 +180,13 @@ class TaskQueue(queue.Queue, concurrent.futures.Executor):
         return len(self.queue) - self._stops_queued
 
     def _put(self, item: Any) -> None:
-        # Queue.put arrives here too: it must be refused after close like everything else,
-        # or its item would wait behind the stop sentinels forever.
+        # Only Queue.put arrives here (our own ways to add check first, then _append): it
+        # must be refused after close like everything else, or its item would wait behind
+        # the stop sentinels forever.
         self._ensure_open()
+        self._append(item)
+
+    def _append(self, item: Any) -> None:
         self._submitted += 1
         self.queue.append(item)
 
@@ -209,7 +213,7 @@ class TaskQueue(queue.Queue, concurrent.futures.Executor):
         """Queue ``task(*args, **kwargs)`` to run on a worker; fire and forget."""
         if not callable(task):
             raise TypeError(f"task must be callable, got {task!r}")
-        # The common case (open, not full) inlines Queue.put and the _put hook: one lock.
+        # The common case (open, not full) inlines Queue.put and _append: one lock, no calls.
         with self.not_full:
             if not self._state and not 0 < self.maxsize <= self._qsize():
                 self._submitted += 1
@@ -275,7 +279,7 @@ class TaskQueue(queue.Queue, concurrent.futures.Executor):
             if replaced is None and evicted is not item:
                 if type(item) is _LatestTask:
                     self._latest[item.key] = item
-                self._put(item)
+                self._append(item)  # _ensure_open ran above, under this same lock
                 self.unfinished_tasks += 1
                 self.not_empty.notify()
         if evicted is not None:
