@@ -321,8 +321,9 @@ class TaskQueue(queue.Queue, concurrent.futures.Executor):
             try:
                 outcome, error = self._execute(item)
             except BaseException as exc:
-                # Reporting the failure failed (a logging handler or a future's done-callback
-                # raised): the task is over all the same, and the worker must live on.
+                # Running or reporting the item failed past every guard in _execute (say, a
+                # MemoryError while reporting): the task is over all the same, and the worker
+                # must live on.
                 outcome, error = _FAILED, _without_frames(exc)
             del item  # hold no reference to a finished task while waiting for the next
             with self.all_tasks_done:
