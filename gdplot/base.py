@@ -27,7 +27,8 @@ from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
-from gdplot.snapshot import ModelKind, Snapshot
+from gdplot.model_maths import ModelMaths
+from gdplot.snapshot import Snapshot
 from gdplot.validation import (
     NotFittedError,
     check_bool,
@@ -101,7 +102,8 @@ class GradientDescentEstimator:
 
     #: The most rows of the training data a ``Snapshot`` carries for plotting.
     plot_sample_size: ClassVar[int] = 2000
-    _model_kind: ClassVar[ModelKind]
+    #: The model's maths, registered in its own module (see ``gdplot.model_maths``).
+    _maths: ClassVar[ModelMaths]
 
     def __init__(
         self,
@@ -334,7 +336,7 @@ class GradientDescentEstimator:
             raise TypeError(f"label must be a str, got label={label!r} ({type(label).__name__})")
         epoch = self.n_iter_
         return Snapshot(
-            model=self._model_kind,
+            model=self._maths.kind,
             epoch=epoch,
             step=self.n_steps_,
             loss=float(self._history[epoch - 1]) if epoch else self.initial_loss_,

@@ -12,6 +12,33 @@ from typing import Any
 import numpy as np
 
 from gdplot.base import GradientDescentEstimator, RegressorMixin
+from gdplot.model_maths import ModelMaths, Params, identity, register_model
+
+
+def linear_output(params: Params, X: np.ndarray) -> np.ndarray:
+    """``z = X @ coef + intercept``, shape ``(n,)`` for ``X`` ``(n, n_features)``."""
+    return X @ params["coef"] + params["intercept"]
+
+
+def mean_squared_error(z: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``mean((z - y) ** 2)`` over the last axis: ``z`` ``(..., n)``, ``y`` ``(n,)``."""
+    residual = z - y
+    return np.einsum("...i,...i->...", residual, residual) / residual.shape[-1]
+
+
+LINEAR = register_model(
+    ModelMaths(
+        kind="linear",
+        title="Linear regression",
+        task="regression",
+        raw_output=linear_output,
+        link=identity,
+        loss_of_z=mean_squared_error,
+        output_label="prediction",
+        linear_in_params=True,
+        lipschitz_factor=2.0,
+    )
+)
 
 
 class LinearModel(GradientDescentEstimator):
@@ -72,16 +99,14 @@ class LinearRegressionGD(RegressorMixin, LinearModel):
         (array([3.]), 1.0)
     """
 
-    _model_kind = "linear"
+    _maths = LINEAR
 
     def predict(self, X: Any) -> np.ndarray:
         """Predictions ``(n_samples,)`` for ``X`` ``(n_samples, n_features)``."""
         return self._decision_function(self._check_predict_X(X))
 
     def _loss(self, X: np.ndarray, y: np.ndarray) -> float:
-        residual = self._decision_function(X)
-        residual -= y
-        return float(residual @ residual) / residual.shape[0]
+        return float(mean_squared_error(self._decision_function(X), y))
 
     def _gradients(self, X: np.ndarray, y: np.ndarray) -> tuple[tuple[np.ndarray, np.ndarray]]:
         residual = self._decision_function(X)

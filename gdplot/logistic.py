@@ -8,11 +8,39 @@ from typing import Any
 import numpy as np
 
 from gdplot.base import FitSettings
-from gdplot.linear import LinearModel
-from gdplot.snapshot import sigmoid
+from gdplot.linear import LinearModel, linear_output
+from gdplot.model_maths import ModelMaths, register_model
 from gdplot.validation import check_choice, check_labels
 
 _MAX_CLASSES_SHOWN = 10
+
+
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    """The logistic function ``1 / (1 + exp(-z))`` elementwise, without overflow for any z."""
+    # exp of a non-positive number never overflows.
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def negative_log_likelihood(z: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Mean ``log(1 + e^z) - y z`` over the last axis (``z`` ``(..., n)``, ``y`` ``(n,)`` in
+    {0, 1}); ``logaddexp`` keeps it exact for any ``z``."""
+    return np.mean(np.logaddexp(0.0, z) - y * z, axis=-1)
+
+
+LOGISTIC = register_model(
+    ModelMaths(
+        kind="logistic",
+        title="Logistic regression",
+        task="classification",
+        raw_output=linear_output,
+        link=sigmoid,
+        loss_of_z=negative_log_likelihood,
+        output_label="P(y = 1)",
+        linear_in_params=True,
+        lipschitz_factor=0.25,
+    )
+)
 
 
 class LogisticRegressionGD(LinearModel):
@@ -34,7 +62,7 @@ class LogisticRegressionGD(LinearModel):
     ``intercept_`` and those of ``GradientDescentEstimator``.
     """
 
-    _model_kind = "logistic"
+    _maths = LOGISTIC
 
     def __init__(
         self,
@@ -91,9 +119,7 @@ class LogisticRegressionGD(LinearModel):
     # -- the maths ---------------------------------------------------------------------------
 
     def _loss(self, X: np.ndarray, y: np.ndarray) -> float:
-        z = self._decision_function(X)
-        # -log-likelihood of one row: log(1 + e^z) - y z, exact for any z via logaddexp.
-        return float(np.mean(np.logaddexp(0.0, z) - y * z))
+        return float(negative_log_likelihood(self._decision_function(X), y))
 
     def _gradients(self, X: np.ndarray, y: np.ndarray) -> tuple[tuple[np.ndarray, np.ndarray]]:
         z_grad = sigmoid(self._decision_function(X))

@@ -8,6 +8,8 @@ from typing import Any
 import numpy as np
 
 from gdplot.base import FitSettings, GradientDescentEstimator, RegressorMixin
+from gdplot.linear import mean_squared_error
+from gdplot.model_maths import ModelMaths, Params, identity, register_model
 from gdplot.nn import Linear, MSELoss, ReLU, Sequential
 from gdplot.validation import check_int
 
@@ -15,6 +17,27 @@ from gdplot.validation import check_int
 #: A guard against a typo like hidden=10**9 filling the machine's memory: 2**27 float64
 #: parameters are 1 GiB, and their gradients as much again.
 MAX_PARAMETERS = 2**27
+
+
+def mlp_output(params: Params, X: np.ndarray) -> np.ndarray:
+    """``relu(X @ W1 + b1) @ W2 + b2``, shape ``(n,)``: the forward pass of ``gdplot.nn``'s
+    Linear-ReLU-Linear net, from the parameters alone (no layer objects to pickle)."""
+    hidden = np.maximum(X @ params["hidden.weight"] + params["hidden.bias"], 0.0)
+    return (hidden @ params["output.weight"] + params["output.bias"])[:, 0]
+
+
+MLP = register_model(
+    ModelMaths(
+        kind="mlp",
+        title="MLP",
+        task="regression",
+        raw_output=mlp_output,
+        link=identity,
+        loss_of_z=mean_squared_error,
+        output_label="prediction",
+        linear_in_params=False,
+    )
+)
 
 
 class MLPRegressorGD(RegressorMixin, GradientDescentEstimator):
@@ -30,7 +53,7 @@ class MLPRegressorGD(RegressorMixin, GradientDescentEstimator):
     ``GradientDescentEstimator``.
     """
 
-    _model_kind = "mlp"
+    _maths = MLP
 
     def __init__(
         self,

@@ -20,6 +20,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from gdplot.model_maths import model_maths
 from gdplot.snapshot import Snapshot
 
 __all__ = [
@@ -42,7 +43,6 @@ DPI = 100
 GRID_POINTS = 60
 # Bounds the (grid points x samples) block of the loss grid held in memory at once.
 _GRID_BLOCK_ELEMENTS = 2_000_000
-_MODEL_NAMES = {"linear": "Linear regression", "logistic": "Logistic regression", "mlp": "MLP"}
 
 
 # --------------------------------------------------------------------------- atomic files
@@ -85,7 +85,7 @@ def _new_figure() -> Figure:
 
 def _title(snapshot: Snapshot, what: str) -> str:
     run = f" ({snapshot.label})" if snapshot.label else ""
-    model = _MODEL_NAMES.get(snapshot.model, snapshot.model)
+    model = snapshot.maths.title
     return f"{model}{run}: {what}\nepoch {snapshot.epoch}, loss {snapshot.loss:.4g}"
 
 
@@ -131,9 +131,10 @@ def render_fit(snapshot: Snapshot, path: str | os.PathLike[str]) -> Path:
     fig = _new_figure()
     ax = fig.add_subplot()
     ax.scatter(x, snapshot.y, s=10, alpha=0.5, label="data")
-    curve_label = "P(y = 1)" if snapshot.model == "logistic" else "prediction"
-    ax.plot(grid, snapshot.decision(grid[:, None]), color="C3", linewidth=2, label=curve_label)
-    if snapshot.model == "logistic":
+    maths = snapshot.maths
+    ax.plot(grid, snapshot.decision(grid[:, None]), color="C3", linewidth=2,
+            label=maths.output_label)
+    if maths.task == "classification":
         ax.axhline(0.5, color="grey", linestyle=":", linewidth=1)
     ax.set_xlabel("x")
     ax.set_ylabel("y")
@@ -227,6 +228,7 @@ def loss_grid(snapshot: Snapshot, a_values: np.ndarray, b_values: np.ndarray) ->
     """
     design = _design(snapshot)
     y = np.asarray(snapshot.y, dtype=float)
+    loss_of_z = snapshot.maths.loss_of_z
     flat = np.append(snapshot.params["coef"], snapshot.params["intercept"])
     fixed_part = design[:, 2:] @ flat[2:]
     a_grid, b_grid = np.meshgrid(a_values, b_values)
@@ -241,10 +243,7 @@ def loss_grid(snapshot: Snapshot, a_values: np.ndarray, b_values: np.ndarray) ->
             + np.outer(b_flat[start:stop], design[:, 1])
             + fixed_part
         )
-        if snapshot.model == "logistic":
-            out[start:stop] = np.mean(np.logaddexp(0.0, z) - y * z, axis=1)
-        else:
-            out[start:stop] = np.mean((z - y) ** 2, axis=1)
+        out[start:stop] = loss_of_z(z, y)
     return out.reshape(a_grid.shape)
 
 
@@ -258,7 +257,7 @@ def surface_ranges(snapshots: Sequence[Snapshot]) -> tuple[np.ndarray, np.ndarra
     for snapshot in snapshots:
         path_taken = _surface_path(snapshot)
         points.append(path_taken[:, :2])
-        if snapshot.model == "linear":
+        if snapshot.maths.task == "regression":  # a linear least-squares model
             design = _design(snapshot)
             flat = path_taken[-1]
             target = snapshot.y - design[:, 2:] @ flat[2:]
@@ -355,7 +354,7 @@ def _fit_problem(model: str, n_features: int) -> str | None:
 
 
 def _boundary_problem(model: str, n_features: int) -> str | None:
-    if model == "logistic" and n_features == 2:
+    if model_maths(model).task == "classification" and n_features == 2:
         return None
     return (
         "the 'boundary' plot needs a logistic model with exactly 2 features, "
@@ -364,7 +363,7 @@ def _boundary_problem(model: str, n_features: int) -> str | None:
 
 
 def _surface_problem(model: str, n_features: int) -> str | None:
-    if model in ("linear", "logistic"):
+    if model_maths(model).linear_in_params:
         return None
     return (
         "the 'surface' plot needs a linear or logistic model with a parameter path, "

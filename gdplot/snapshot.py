@@ -9,11 +9,10 @@ what never changes (the plotting sample of the training data). It pickles cheapl
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
 
 import numpy as np
 
-ModelKind = Literal["linear", "logistic", "mlp"]
+from gdplot.model_maths import ModelMaths, model_maths
 
 
 @dataclass(frozen=True, eq=False)
@@ -21,7 +20,8 @@ class Snapshot:
     """The state of one training run at the end of epoch ``epoch``.
 
     Attributes:
-        model: ``"linear"``, ``"logistic"`` or ``"mlp"``: which maths ``decision`` applies.
+        model: the model's kind, ``"linear"``, ``"logistic"`` or ``"mlp"``: ``maths`` looks up
+            what it computes (see ``gdplot.model_maths``).
         epoch: epochs finished so far (1-based).
         step: gradient steps taken so far (one per batch).
         loss: loss over the whole training set at the end of this epoch.
@@ -38,7 +38,7 @@ class Snapshot:
         label: a free-form name for the run (for titles and legends).
     """
 
-    model: ModelKind
+    model: str
     epoch: int
     step: int
     loss: float
@@ -51,24 +51,15 @@ class Snapshot:
     label: str = ""
     extra: dict[str, object] = field(default_factory=dict)
 
+    @property
+    def maths(self) -> ModelMaths:
+        """The model's maths (decision, loss, what it suits), looked up by ``model``."""
+        return model_maths(self.model)
+
     def decision(self, X: np.ndarray) -> np.ndarray:
-        """The model's raw output on ``X`` (shape ``(n, n_features)``) with these parameters.
+        """The model's output on ``X`` (shape ``(n, n_features)``) with these parameters.
 
         Regression: the prediction, shape ``(n,)``. Logistic: the probability of the second
         class, shape ``(n,)``.
         """
-        X = np.asarray(X, dtype=float)
-        if self.model == "mlp":
-            hidden = np.maximum(X @ self.params["hidden.weight"] + self.params["hidden.bias"], 0.0)
-            return (hidden @ self.params["output.weight"] + self.params["output.bias"])[:, 0]
-        z = X @ self.params["coef"] + self.params["intercept"]
-        if self.model == "logistic":
-            return sigmoid(z)
-        return z
-
-
-def sigmoid(z: np.ndarray) -> np.ndarray:
-    """The logistic function ``1 / (1 + exp(-z))`` elementwise, without overflow for any z."""
-    # exp of a non-positive number never overflows.
-    e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+        return self.maths.output(self.params, X)
