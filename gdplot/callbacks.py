@@ -11,6 +11,7 @@ With ``executor=None`` plots render synchronously instead, which is simple and s
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import math
@@ -20,7 +21,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -32,6 +32,7 @@ from gdplot.render import (
     render_surface,
     surface_ranges,
 )
+from gdplot.dispatch import RenderDispatcher, check_sendable
 from gdplot.snapshot import Snapshot
 from gdplot.validation import check_int, check_real
 
@@ -52,73 +53,21 @@ def _resolve_renderer(kind: object) -> tuple[str, Renderer]:
     return name, kind
 
 
-class _RenderDispatcher:
-    """Runs render tasks inline or on an executor, and keeps failures off the training thread.
-
-    ``executor`` is ``None`` (render inline, log and count failures), a
-    :class:`taskqueue.TaskQueue` (``add_task`` / ``add_latest``: failures go to the queue's
-    ``on_error`` and ``join(raise_errors=True)``), or any :class:`concurrent.futures.Executor`
-    (``submit``: futures kept in ``futures``, failures logged and counted).
-    """
-
-    def __init__(self, executor: object) -> None:
-        if executor is not None and not callable(getattr(executor, "submit", None)):
-            raise TypeError(
-                "executor must be None, a TaskQueue or a concurrent.futures.Executor, "
-                f"got {type(executor).__name__}"
-            )
-        self.executor = executor
-        self.futures: list[Future[Any]] = []
-        self.errors: list[BaseException] = []
-
-    def _start_run(self) -> None:
-        """Forget the previous fit's futures and errors. A render of that fit still running
-        reports to the lists it was dispatched with, not to these."""
-        self.futures, self.errors = [], []
-
-    def dispatch(self, fn: Callable[..., object], *args: object, latest_key: object = None) -> None:
-        """Run ``fn(*args)`` now or later; with ``latest_key`` a newer call may replace it."""
-        executor = self.executor
-        if executor is None:
-            try:
-                fn(*args)
-            except Exception as exc:
-                self.errors.append(exc)
-                logger.exception("plot %s failed", _describe(fn, args))
-        elif latest_key is not None and hasattr(executor, "add_latest"):
-            executor.add_latest(latest_key, fn, *args)
-        elif hasattr(executor, "add_task"):
-            executor.add_task(fn, *args)
-        else:
-            future = executor.submit(fn, *args)
-            errors = self.errors
-            future.add_done_callback(lambda f: _report_done(f, fn, args, errors))
-            self.futures.append(future)
-
-    @property
-    def failures(self) -> int:
-        """How many renders failed (inline or ``submit`` mode; a TaskQueue reports its own)."""
-        return len(self.errors)
-
-
-def _report_done(future: Future[Any], fn: Callable[..., object], args: tuple,
-                 errors: list[BaseException]) -> None:
-    error = None if future.cancelled() else future.exception()
-    if error is not None:
-        errors.append(error)  # list.append is atomic: no lock needed
-        logger.error("plot %s failed", _describe(fn, args), exc_info=error)
-
-
-def _describe(fn: Callable[..., object], args: tuple) -> str:
-    target = next((a for a in args if isinstance(a, (str, os.PathLike))), None)
-    name = getattr(fn, "__name__", repr(fn))
-    return f"{name} -> {os.fspath(target)}" if target is not None else name
-
-
 def _check_path(value: object, name: str) -> Path:
+    """``value`` as an absolute path: made absolute here, on the caller's side, because a
+    process or cluster worker would resolve a relative one against its own folder."""
     if not isinstance(value, (str, os.PathLike)):
         raise TypeError(f"{name} must be a path, got {type(value).__name__} {value!r}")
-    return Path(value)
+    return Path(os.path.abspath(value))
+
+
+def _check_names(value: object, name: str) -> tuple[str, ...]:
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+        raise TypeError(f"{name} must be a sequence of str, got {value!r}")
+    names = tuple(value)
+    if not all(isinstance(item, str) for item in names):
+        raise TypeError(f"{name} must be a sequence of str, got {value!r}")
+    return names
 
 
 def _prepare(estimator: Any, kind: str | Renderer, out_dir: Path) -> None:
@@ -138,7 +87,7 @@ def _make_out_dir(out_dir: Path) -> None:
         ) from exc
 
 
-class PlotCallback(_RenderDispatcher):
+class PlotCallback(RenderDispatcher):
     """Render a plot of the training state every ``every`` epochs and after the last one.
 
     Args:
@@ -152,16 +101,28 @@ class PlotCallback(_RenderDispatcher):
         out_dir: folder for the images, created in ``on_train_begin``.
         executor: ``None`` (render on the training thread), a ``TaskQueue`` or any
             ``concurrent.futures.Executor``.
+        out_dir: folder for the images, created in ``on_train_begin``; a relative one is made
+            absolute when the callback is created (process and cluster workers must see the
+            caller's filesystem, shared or local, at that path).
         coalesce: keep one live file ``{prefix}{kind}.png`` overwritten atomically instead of
-            one file per frame. With a ``TaskQueue`` only the latest pending frame is rendered;
-            with other executors every frame is, in whatever order the workers finish.
+            one file per frame; only the newest frame waiting is rendered, and the file always
+            ends on the last frame. A ``TaskQueue`` coalesces with ``add_latest``; on any other
+            executor the callback keeps at most one render in flight and the newest frame
+            waiting, submitted when the one in flight ends.
         prefix: prepended to file names, to keep several runs in one folder apart.
         label: the run's name in plot titles.
+        feature_names: the features' names, for axis labels (default ``x[0]``, ``x[1]``, ...).
+        target_name: the target's name, for axis labels (default ``y``).
+
+    On an executor that is not thread-based (a process pool, Dask, loky), ``fit`` checks
+    before the first epoch that the renderer and a snapshot can be sent to it (pickled), and
+    fails at once naming the renderer if not.
 
     After ``fit``, of that fit: ``paths`` lists the files written or queued, in order;
-    ``errors`` (and their count, ``failures``) the failed renders in inline or ``submit`` mode
-    (a TaskQueue reports through its ``on_error`` and ``join(raise_errors=True)``);
-    ``futures`` holds ``submit``'s futures.
+    ``wait(timeout, raise_errors=...)`` waits for its renders on any executor and
+    ``pending()`` counts those not finished; ``errors`` (and their count, ``failures``) the
+    failed renders (on a TaskQueue they also reach its ``on_error`` and
+    ``join(raise_errors=True)``); ``futures`` holds ``submit``'s futures.
     """
 
     def __init__(
@@ -174,6 +135,8 @@ class PlotCallback(_RenderDispatcher):
         coalesce: bool = False,
         prefix: str = "",
         label: str = "",
+        feature_names: Sequence[str] | None = None,
+        target_name: str | None = None,
     ) -> None:
         super().__init__(executor)
         self.kind = kind
@@ -183,12 +146,26 @@ class PlotCallback(_RenderDispatcher):
         self.coalesce = bool(coalesce)
         self.prefix = str(prefix)
         self.label = str(label)
+        self._names: dict[str, Any] = {}
+        if feature_names is not None:
+            self._names["feature_names"] = _check_names(feature_names, "feature_names")
+        if target_name is not None:
+            if not isinstance(target_name, str):
+                raise TypeError(f"target_name must be a str, got {target_name!r}")
+            self._names["target_name"] = target_name
         self.paths: list[Path] = []
         self._last_epoch = 0
         self._last_plotted = 0
 
     def on_train_begin(self, estimator: Any) -> None:
+        names = self._names.get("feature_names")
+        if names is not None and len(names) != estimator.n_features_in_:
+            raise ValueError(
+                f"feature_names has {len(names)} names but X has {estimator.n_features_in_} "
+                f"features: {list(names)!r}"
+            )
         _prepare(estimator, self.kind, self.out_dir)
+        check_sendable(self.executor, self.render, self._snapshot(estimator), what="renderer")
         self._start_run()
         self.paths = []
         self._last_epoch = self._last_plotted = 0
@@ -208,15 +185,19 @@ class PlotCallback(_RenderDispatcher):
             return self.out_dir / f"{self.prefix}{self.name}.png"
         return self.out_dir / f"{self.prefix}{self.name}_epoch{epoch:04d}.png"
 
-    def _plot(self, estimator: Any) -> None:
+    def _snapshot(self, estimator: Any) -> Snapshot:
         snapshot = estimator.snapshot(label=self.label)
+        return dataclasses.replace(snapshot, **self._names) if self._names else snapshot
+
+    def _plot(self, estimator: Any) -> None:
+        snapshot = self._snapshot(estimator)
         path = self.path_for(snapshot.epoch)
         self._last_plotted = self._last_epoch
         self.paths.append(path)
         self.dispatch(self.render, snapshot, path, latest_key=str(path) if self.coalesce else None)
 
 
-class GifCallback(_RenderDispatcher):
+class GifCallback(RenderDispatcher):
     """Keep a snapshot every ``every`` epochs; after training, render them all into one GIF.
 
     The GIF is made by ONE task (on ``executor``, or inline if it is ``None``) and written
@@ -247,6 +228,8 @@ class GifCallback(_RenderDispatcher):
 
     def on_train_begin(self, estimator: Any) -> None:
         _prepare(estimator, self.kind, self.path.parent)
+        check_sendable(self.executor, self.render, estimator.snapshot(label=self.label),
+                       what="renderer")
         self._start_run()
         self.snapshots = []
         self._last_epoch = 0

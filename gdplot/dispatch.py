@@ -1,0 +1,319 @@
+"""Hand render tasks to an executor, keep count of them, and wait for them.
+
+The plot callbacks call :meth:`RenderDispatcher.dispatch` on the training thread; it must
+cost little more than the executor's own enqueue. Three kinds of executor are served:
+
+- ``None``: the render runs now, on the training thread (failures are logged and kept);
+- a :class:`taskqueue.TaskQueue`: ``add_task``, or ``add_latest`` for a live plot, so the
+  queue coalesces frames itself and reports failures through its ``on_error`` and
+  ``join(raise_errors=True)`` as for any other task;
+- any other :class:`concurrent.futures.Executor` (a thread or process pool, Dask's
+  ``Client.get_executor()``, loky): ``submit``. A live plot is coalesced here, on the caller's
+  side: at most one of its renders is in flight and only the newest frame waits, submitted
+  when the one in flight ends. So the live file always ends on the last frame, whatever
+  order a pool's workers finish in.
+
+Every dispatched render is counted until it has run, failed, been cancelled or been
+replaced by a newer frame, so :meth:`RenderDispatcher.wait` covers exactly one fit's renders,
+on a queue shared with other work too.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import threading
+from collections.abc import Callable, Hashable
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from typing import Any
+
+__all__ = ["RenderDispatcher", "check_sendable", "is_thread_based"]
+
+logger = logging.getLogger("gdplot")
+
+
+def is_thread_based(executor: object) -> bool:
+    """Whether ``executor`` runs tasks on threads of this process (so anything goes to it
+    as a reference, unpickled): ``None`` (inline), a TaskQueue or a ThreadPoolExecutor."""
+    return executor is None or hasattr(executor, "add_task") or isinstance(
+        executor, ThreadPoolExecutor
+    )
+
+
+def check_sendable(executor: object, fn: Callable[..., object], *args: object,
+                   what: str = "task") -> None:
+    """Raise ``TypeError`` naming ``fn`` if ``executor`` runs tasks in other processes and
+    ``fn`` or ``args`` cannot be sent there; so a lambda renderer on a process pool fails
+    once, before training, instead of once per frame.
+
+    Executors that ship tasks with cloudpickle (Dask, loky) are checked with it: it sends
+    lambdas and closures by value, which the standard pickle refuses.
+    """
+    if is_thread_based(executor):
+        return
+    module = type(executor).__module__.split(".")[0]
+    dumps = pickle.dumps
+    if module in ("distributed", "dask", "loky", "joblib"):
+        try:
+            import cloudpickle  # Dask and loky depend on it
+
+            dumps = cloudpickle.dumps
+        except ImportError:
+            pass
+    for item, role in ((fn, what), *((arg, "argument") for arg in args)):
+        try:
+            dumps(item)
+        except Exception as exc:
+            name = getattr(fn, "__qualname__", None) or repr(fn)
+            if role == what:
+                problem = f"the {what} {name} cannot be pickled"
+            else:
+                problem = f"a {type(item).__name__} for the {what} {name} cannot be pickled"
+            raise TypeError(
+                f"{problem}, so it cannot be sent to {type(executor).__name__}, which runs "
+                f"tasks in other processes ({type(exc).__name__}: {exc}); use a module-level "
+                "function, or a thread-based executor (TaskQueue, ThreadPoolExecutor)"
+            ) from exc
+
+
+class _RenderCount:
+    """How many of one fit's renders are not finished yet, and the errors of those that failed.
+
+    Shared by the training thread (which adds), the executor's threads (which finish) and a
+    thread in ``wait``.
+    """
+
+    def __init__(self) -> None:
+        # Guards ``outstanding``; notified when it drops to 0. Reentrant because a
+        # ``_CountedRender`` that is dropped unrun finishes from ``__del__``, which can run
+        # on any thread at any allocation, including one already holding this lock.
+        self._changed = threading.Condition(threading.RLock())
+        self.outstanding = 0
+        self.errors: list[BaseException] = []  # list.append is atomic: no lock needed
+        self.raised = 0  # how many of ``errors`` a wait(raise_errors=True) has raised
+
+    def add(self) -> None:
+        with self._changed:
+            self.outstanding += 1
+
+    def finish(self) -> None:
+        with self._changed:
+            self.outstanding -= 1
+            if self.outstanding == 0:
+                self._changed.notify_all()
+
+    def wait(self, timeout: float | None) -> bool:
+        with self._changed:
+            return self._changed.wait_for(lambda: self.outstanding == 0, timeout)
+
+
+class _CountedRender:
+    """A render for a TaskQueue that tells its ``_RenderCount`` when it is over: when it has
+    run, or when the queue drops it unrun (an overflow policy, ``add_latest`` replacing it
+    by a newer frame, ``close(cancel_pending=True)``), which frees it."""
+
+    __slots__ = ("_count", "_fn", "__weakref__")
+
+    def __init__(self, count: _RenderCount, fn: Callable[..., object]) -> None:
+        self._count: _RenderCount | None = count
+        self._fn = fn
+        count.add()
+
+    @property
+    def __name__(self) -> str:  # what the queue's failure reports name
+        return getattr(self._fn, "__name__", repr(self._fn))
+
+    def __call__(self, *args: object) -> object:
+        count, self._count = self._count, None
+        try:
+            return self._fn(*args)
+        except Exception as exc:
+            if count is not None:
+                count.errors.append(exc)
+            raise  # the queue reports it too, through on_error and join(raise_errors=True)
+        finally:
+            if count is not None:
+                count.finish()
+
+    def __del__(self) -> None:
+        count, self._count = self._count, None
+        if count is not None:  # never ran
+            count.finish()
+
+
+class _LiveSlot:
+    """One live plot on a plain executor: is a render in flight, and the newest frame waiting."""
+
+    __slots__ = ("in_flight", "waiting")
+
+    def __init__(self) -> None:
+        self.in_flight = False
+        self.waiting: tuple[Callable[..., object], tuple] | None = None
+
+
+class _FitRenders:
+    """The renders of one fit: their count, their futures, and its live plots' slots.
+
+    A render of an earlier fit still running reports to the ``_FitRenders`` it was
+    dispatched with, never to a later fit's.
+    """
+
+    def __init__(self) -> None:
+        self.count = _RenderCount()
+        self.futures: list[Future[Any]] = []
+        # Guards ``live``: the training thread and the executor's done-callbacks use it.
+        self.live_lock = threading.Lock()
+        self.live: dict[Hashable, _LiveSlot] = {}
+
+    def submit(self, executor: Executor, fn: Callable[..., object], args: tuple,
+               latest_key: Hashable) -> None:
+        count = self.count
+        count.add()
+        try:
+            future = executor.submit(fn, *args)
+        except BaseException:
+            count.finish()
+            raise
+        self.futures.append(future)
+        future.add_done_callback(lambda done: self._done(done, executor, fn, args, latest_key))
+
+    def submit_latest(self, executor: Executor, fn: Callable[..., object], args: tuple,
+                      key: Hashable) -> None:
+        """Submit now if no render of ``key`` is in flight; else wait in its slot, replacing
+        an older waiting frame (which then counts as finished)."""
+        with self.live_lock:
+            slot = self.live.setdefault(key, _LiveSlot())
+            if slot.in_flight:
+                if slot.waiting is None:
+                    self.count.add()
+                slot.waiting = (fn, args)
+                return
+            slot.in_flight = True
+        try:
+            self.submit(executor, fn, args, key)
+        except BaseException:
+            with self.live_lock:
+                slot.in_flight = False
+            raise
+
+    def _done(self, future: Future[Any], executor: Executor, fn: Callable[..., object],
+              args: tuple, latest_key: Hashable) -> None:
+        error = None if future.cancelled() else future.exception()
+        if error is not None:
+            self.count.errors.append(error)
+            logger.error("plot %s failed", describe(fn, args), exc_info=error)
+        if latest_key is not None:
+            # Before this render's finish(): the count must not touch 0 in between.
+            self._submit_waiting(executor, latest_key)
+        self.count.finish()
+
+    def _submit_waiting(self, executor: Executor, key: Hashable) -> None:
+        """The live plot's render in flight has ended: submit the newest frame waiting."""
+        with self.live_lock:
+            slot = self.live[key]
+            waiting, slot.waiting = slot.waiting, None
+            slot.in_flight = waiting is not None
+        if waiting is None:
+            return
+        fn, args = waiting
+        try:
+            self.submit(executor, fn, args, key)
+        except Exception as exc:  # e.g. the executor was shut down meanwhile
+            self.count.errors.append(exc)
+            logger.error("plot %s could not be submitted", describe(fn, args), exc_info=exc)
+            with self.live_lock:
+                slot.in_flight = False
+        finally:
+            self.count.finish()  # the waiting frame's own count; submit() added the render's
+
+
+class RenderDispatcher:
+    """Runs render tasks inline or on an executor, counts them, and keeps failures off the
+    training thread. See the module's docstring for what each kind of executor gets.
+
+    After a fit (of that fit only): ``errors`` lists the renders that failed, ``failures`` is
+    their count, ``futures`` holds ``submit``'s futures (a plain executor), ``pending()``
+    counts the renders not finished yet and :meth:`wait` waits for them.
+    """
+
+    def __init__(self, executor: object) -> None:
+        if executor is not None and not callable(getattr(executor, "submit", None)):
+            raise TypeError(
+                "executor must be None, a TaskQueue or a concurrent.futures.Executor, "
+                f"got {type(executor).__name__}"
+            )
+        self.executor = executor
+        self._fit = _FitRenders()
+
+    def _start_run(self) -> None:
+        """Forget the previous fit's renders (those still running report to their own fit)."""
+        self._fit = _FitRenders()
+
+    @property
+    def futures(self) -> list[Future[Any]]:
+        """The futures ``submit`` returned for the last fit's renders (a plain executor)."""
+        return self._fit.futures
+
+    @property
+    def errors(self) -> list[BaseException]:
+        """The renders of the last fit that failed, in the order they failed."""
+        return self._fit.count.errors
+
+    @property
+    def failures(self) -> int:
+        """How many renders of the last fit failed."""
+        return len(self._fit.count.errors)
+
+    def pending(self) -> int:
+        """How many renders of the last fit have not finished yet (a frame waiting behind a
+        live plot's render in flight included)."""
+        return self._fit.count.outstanding
+
+    def wait(self, timeout: float | None = None, *, raise_errors: bool = False) -> bool:
+        """Wait until every render of the last fit has finished, or ``timeout`` seconds.
+
+        Returns ``True`` if all finished (a render dropped by the executor's overflow policy
+        or replaced by a newer frame counts as finished), ``False`` on timeout. With
+        ``raise_errors``, once all have finished, the failures not raised before raise as one
+        ``ExceptionGroup`` (each failure is raised once; ``errors`` keeps them all).
+        """
+        if timeout is not None and (
+            isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout >= 0
+        ):
+            raise ValueError(f"timeout must be None or a number >= 0, got {timeout!r}")
+        count = self._fit.count
+        finished = count.wait(timeout)
+        if finished and raise_errors and len(count.errors) > count.raised:
+            errors = count.errors[count.raised:]
+            count.raised += len(errors)
+            raise ExceptionGroup(f"{len(errors)} plot render(s) failed", errors)
+        return finished
+
+    def dispatch(self, fn: Callable[..., object], *args: object, latest_key: Hashable = None) -> None:
+        """Run ``fn(*args)`` now or later; with ``latest_key`` a newer call may replace it."""
+        executor = self.executor
+        fit = self._fit
+        if executor is None:
+            try:
+                fn(*args)
+            except Exception as exc:
+                fit.count.errors.append(exc)
+                logger.exception("plot %s failed", describe(fn, args))
+        elif hasattr(executor, "add_task"):
+            task = _CountedRender(fit.count, fn)
+            if latest_key is None:
+                executor.add_task(task, *args)
+            else:
+                executor.add_latest(latest_key, task, *args)
+        elif latest_key is None:
+            fit.submit(executor, fn, args, None)
+        else:
+            fit.submit_latest(executor, fn, args, latest_key)
+
+
+def describe(fn: Callable[..., object], args: tuple) -> str:
+    """``render_loss -> plots/loss.png``: a render task, for log lines."""
+    target = next((a for a in args if isinstance(a, (str, os.PathLike))), None)
+    name = getattr(fn, "__name__", repr(fn))
+    return f"{name} -> {os.fspath(target)}" if target is not None else name
