@@ -47,10 +47,10 @@ class MLPRegressorGD(RegressorMixin, GradientDescentEstimator):
     Parameters (besides those of ``GradientDescentEstimator``):
         hidden: hidden units, an int >= 1.
 
-    The weights start from ``random_state`` (He-uniform, see ``gdplot.nn.Linear``), so the
-    same int seed gives the same fit. Learned attributes: ``model_``, the trained
-    ``gdplot.nn.Sequential`` with layers ``"hidden"``, ``"relu"``, ``"output"``, plus those of
-    ``GradientDescentEstimator``.
+    The weights start from ``random_state`` (PyTorch's default initialisation, see
+    ``gdplot.nn.Linear``), so the same int seed gives the same fit. Learned attributes:
+    ``model_``, the trained ``gdplot.nn.Sequential`` with layers ``"hidden"``, ``"relu"``,
+    ``"output"``, plus those of ``GradientDescentEstimator``.
     """
 
     _maths = MLP

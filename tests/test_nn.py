@@ -189,11 +189,14 @@ def test_sequential_names_layers_and_yields_live_parameters():
     assert next(nested.parameters())[0] == "block.hidden.weight"
 
 
-def test_linear_initialisation_is_he_uniform_and_seeded():
-    weight = Linear(50, 400, rng=np.random.default_rng(0)).params["weight"]
-    bound = np.sqrt(6 / 50)
-    assert np.abs(weight).max() <= bound and np.abs(weight).max() > 0.95 * bound
-    assert weight.var() == pytest.approx(2 / 50, rel=0.05)  # He: Var = 2 / fan_in
+def test_linear_initialisation_is_pytorchs_default_and_seeded():
+    layer = Linear(50, 400, rng=np.random.default_rng(0))
+    weight, bias = layer.params["weight"], layer.params["bias"]
+    bound = 1 / np.sqrt(50)  # kaiming_uniform_(a=sqrt(5)) for weights, the same for biases
+    for param in (weight, bias):
+        assert np.abs(param).max() <= bound and np.abs(param).max() > 0.95 * bound
+    assert weight.var() == pytest.approx(1 / (3 * 50), rel=0.05)  # U(-b, b): Var = b^2 / 3
+    assert abs(weight.mean()) < 0.01 * bound
     np.testing.assert_array_equal(
         weight, Linear(50, 400, rng=np.random.default_rng(0)).params["weight"]
     )
