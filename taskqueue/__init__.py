@@ -9,7 +9,9 @@
         q.join(raise_errors=True)
 """
 
-from .task_queue import OVERFLOW_POLICIES, TaskQueue
-from .types import TaskFailure, TaskQueueClosed, TaskStats
+from .lifecycle import drain_on_signal
+from .task_queue import EXIT_TIMEOUT, OVERFLOW_POLICIES, TaskQueue
+from .types import BrokenTaskQueue, TaskFailure, TaskQueueClosed, TaskStats
 
-__all__ = ["OVERFLOW_POLICIES", "TaskFailure", "TaskQueue", "TaskQueueClosed", "TaskStats"]
+__all__ = ["EXIT_TIMEOUT", "OVERFLOW_POLICIES", "BrokenTaskQueue", "TaskFailure", "TaskQueue",
+           "TaskQueueClosed", "TaskStats", "drain_on_signal"]

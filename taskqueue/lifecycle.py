@@ -5,11 +5,15 @@
   has finished (also after an uncaught exception), leaving it open because threads the main
   thread left running (a training loop in a thread) may still add work; and once more after
   those threads have ended, before the interpreter tears down, closing it.
+  Each queue's ``exit_timeout`` bounds how long the exit waits for it, on a clock that runs
+  only while the exit drains (not while it waits for the program's non-daemon threads).
 - ``os.fork()``: the child inherits the queue's memory but none of its threads, and a lock a
   worker held at the moment of the fork stays held forever. The child resets each queue so it
   works there (fresh locks, workers restarted on first use).
 
-The registry holds weak references: it never keeps a closed queue alive.
+The registry holds weak references: it never keeps a closed queue alive. ``drain_on_signal``
+turns a signal (SIGTERM) into a normal exit, so that the exit drain runs; nothing here
+installs a signal handler unless asked to.
 """
 
 from __future__ import annotations
@@ -17,7 +21,9 @@ from __future__ import annotations
 import atexit
 import concurrent.futures.thread  # noqa: F401  (for the order of the exit hooks: see below)
 import os
+import signal
 import threading
+from time import monotonic
 import weakref
 from typing import TYPE_CHECKING
 
@@ -39,19 +45,40 @@ def _live_queues() -> list[TaskQueue]:
         return list(_live)
 
 
+# The rest of this module runs in the main thread only, at exit or in drain_on_signal.
+
 # Whether the first drain ran to its end. If Ctrl-C cut the exit short (a hung task), the user
-# wants out: the second drain must not make them wait again. Main thread only.
+# wants out: the second drain must not make them wait again.
 _first_drain_done = False
+# Whether the interpreter has begun its exit drains.
+_exiting = False
+# Seconds the exit drains have waited so far: each queue's exit_timeout counts only these.
+_exit_waited = 0.0
+# When the exit would have begun (monotonic clock) had it spent no time waiting elsewhere
+# (for non-daemon threads) between its drains.
+_exit_began = 0.0
+
+
+def _deadline(queue: TaskQueue) -> float | None:
+    return None if queue.exit_timeout is None else _exit_began + queue.exit_timeout
 
 
 def _drain_all() -> list[TaskQueue]:
     """Run what is pending on every queue that asked for it, until all are idle at once (a
-    task of one queue may feed another); return the queues that have workers."""
-    queues = [queue for queue in _live_queues() if queue.drain_at_exit]
-    while True:
-        draining = [queue for queue in queues if queue._drain_for_exit()]
-        if not any(queue.unfinished_tasks for queue in draining):
-            return draining
+    task of one queue may feed another), or past their exit_timeout; return the queues that
+    have workers and went idle."""
+    global _exiting, _exit_began, _exit_waited
+    _exiting = True
+    started = monotonic()
+    _exit_began = started - _exit_waited
+    try:
+        queues = [queue for queue in _live_queues() if queue.drain_at_exit]
+        while True:
+            draining = [queue for queue in queues if queue._drain_for_exit(_deadline(queue))]
+            if not any(queue.unfinished_tasks for queue in draining):
+                return draining
+    finally:
+        _exit_waited += monotonic() - started
 
 
 def _drain_at_exit() -> None:
@@ -67,7 +94,50 @@ def _close_at_exit() -> None:
     if _register_thread_exit is not None and not _first_drain_done:
         return
     for queue in _drain_all():
-        queue.close(wait=True)
+        # Idle, so its workers stop at once; bounded all the same, in case a task of a queue
+        # the exit gave up on still feeds it.
+        deadline = _deadline(queue)
+        queue.close(timeout=None if deadline is None else max(0.0, deadline - monotonic()))
+
+
+def drain_on_signal(*signals: int) -> None:
+    """Make each of ``signals`` (default: SIGTERM) end the program as a normal exit would.
+
+    On such a signal the main thread raises ``SystemExit(128 + signum)``: ``finally`` blocks
+    and ``with`` blocks run, then the exit drain runs each queue's pending tasks (within its
+    ``exit_timeout``), and the exit status is ``128 + signum`` (143 for SIGTERM), as a shell
+    reports a process killed by it. A second such signal gets the default action: it ends
+    the process at once. A signal arriving when the exit has already begun lets it finish.
+    Call it from the main thread: only there can Python install signal handlers.
+    """
+    caller = threading.current_thread()
+    if caller is not threading.main_thread():
+        raise RuntimeError(f"drain_on_signal() must be called from the main thread (only "
+                           f"there can Python handle signals), not from {caller.name!r}")
+    chosen = []
+    for number in signals or (signal.SIGTERM,):
+        if isinstance(number, bool) or not isinstance(number, int):
+            raise TypeError(f"drain_on_signal: a signal must be an int such as "
+                            f"signal.SIGTERM, got {number!r}")
+        try:
+            chosen.append(signal.Signals(number))
+        except ValueError:
+            raise ValueError(f"drain_on_signal: {number!r} is not a signal number") from None
+    for sig in chosen:
+        if sig in _UNCATCHABLE:
+            raise ValueError(f"drain_on_signal: {sig.name} cannot be caught")
+    for sig in chosen:
+        signal.signal(sig, _exit_on_signal)
+
+
+_UNCATCHABLE = {getattr(signal, name) for name in ("SIGKILL", "SIGSTOP") if hasattr(signal, name)}
+
+
+def _exit_on_signal(signum: int, frame: object) -> None:
+    signal.signal(signum, signal.SIG_DFL)  # a second one ends the process at once
+    if _exiting:
+        return  # the exit and its drain are under way: let them finish
+    raise SystemExit(128 + signum)
 
 
 def _reset_in_child() -> None:

@@ -11,14 +11,15 @@ The queue is the standard library's, used through its intended hooks (``_put``, 
 - ``join`` with a timeout, ``close`` that drains or cancels, pending work drained at
   interpreter exit, and a queue that keeps working in a forked child.
 
-Locking: the pending items, the counters, ``_latest``, ``_unreported``, ``_state`` and
-``_workers`` are guarded by ``self.mutex``, the one lock that ``queue.Queue`` creates
+Locking: the pending items, the counters, ``_latest``, ``_running_keys``, ``_unreported``,
+``_state``, ``_broken`` and ``_workers`` are guarded by ``self.mutex``, the one lock that ``queue.Queue`` creates
 (``closed``, ``__repr__`` and the exit drain only read them, unlocked, for a hint). The
 settings (``overflow``, ``on_error``, ...) are plain attributes, set once. No user code (a
 task, a future's done-callback, ``on_error``, an argument's ``__del__``) runs while the mutex
 is held, with one exception: an ``add_latest`` key's ``__hash__``/``__eq__``, which must not
 call back into the queue. The three conditions share the mutex:
-- ``not_empty``: notified when an item (task or stop sentinel) is queued; workers wait on it.
+- ``not_empty``: notified when an item (task or stop sentinel) is queued, or when an
+  ``add_latest`` task waiting for its key's running task may start; workers wait on it.
 - ``not_full``: notified when a slot frees up or the queue closes; blocked producers wait on it.
 - ``all_tasks_done``: notified when ``unfinished_tasks`` reaches zero; ``join`` waits on it.
 """
@@ -27,8 +28,10 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import contextvars
 import logging
 import queue
+import sys
 import threading
 import traceback
 from collections import deque
@@ -37,7 +40,7 @@ from time import monotonic as _monotonic
 from typing import Any, Callable, Hashable
 
 from . import lifecycle
-from .types import TaskFailure, TaskQueueClosed, TaskStats
+from .types import BrokenTaskQueue, TaskFailure, TaskQueueClosed, TaskStats
 
 __all__ = ["TaskQueue"]
 
@@ -45,10 +48,21 @@ _log = logging.getLogger("taskqueue")
 
 OVERFLOW_POLICIES = ("block", "drop_oldest", "drop_newest", "raise")
 
-# Queue states. Anything but _OPEN sends add_task to its slow path. _EXITING: the interpreter
-# is draining the queue at exit; a daemon thread that is no queue's worker may no longer add
-# work (a daemon producer could otherwise keep the drain, and so the exit, busy forever).
-_OPEN, _FORKED, _EXITING, _CLOSED = 0, 1, 2, 3
+# Queue states. Anything but _OPEN sends add_task to its general path (_enqueue). _GENERAL:
+# open, but every add takes the general path: the queue copies contexts (copy_context=True),
+# or has no workers (num_workers=0: adding tasks is refused; put and get work). _FORKED: in a
+# forked child, until first use restarts the workers. _EXITING: the interpreter is draining
+# the queue at exit; a daemon thread that is no queue's worker may no longer add work (a
+# daemon producer could otherwise keep the drain, and so the exit, busy forever). _CLOSED:
+# by close(), or by a failing initializer (then _broken says why).
+_OPEN, _GENERAL, _FORKED, _EXITING, _CLOSED = 0, 1, 2, 3, 4
+
+# How long the interpreter-exit drain waits for a queue's tasks by default, in seconds. A
+# healthy backlog is done in a few seconds (a plot render takes ~0.1 s); one still running
+# after 20 s is most likely hung (a network call without a timeout). And a process stopped
+# by Kubernetes (SIGTERM, then SIGKILL after its default 30 s grace period) then ends on its
+# own, with the warning that says what was abandoned, instead of being killed silently.
+EXIT_TIMEOUT = 20.0
 
 # How a task ended.
 _COMPLETED, _FAILED, _CANCELLED = 0, 1, 2
@@ -62,31 +76,44 @@ class _Stop:
 
 
 _STOP = _Stop()
+_WAIT = object()  # _take: nothing may start now
+_NO_KEY = object()  # the worker's running add_latest key when it runs anything else
 
 # Which queue the current thread is a worker of, if any: lets add_task, join and close
 # see that they were called from inside one of their own queue's tasks.
 _worker_of = threading.local()
 
 # Items on the queue. add_task stores a plain (fn, args, kwargs) tuple: the cheapest thing
-# to build, which keeps its cost next to a bare Queue.put.
+# to build, which keeps its cost next to a bare Queue.put. The classes below carry more; their
+# context is the contextvars.Context the task runs in (copy_context=True), or None.
 
 
-class _LatestTask:
+class _Task:
+    """An ``add_task`` task that runs in a copy of its adder's context."""
+
+    __slots__ = ("fn", "args", "kwargs", "context")
+
+    def __init__(self, fn: Callable[..., Any], args: tuple, kwargs: dict,
+                 context: contextvars.Context | None = None):
+        self.fn, self.args, self.kwargs, self.context = fn, args, kwargs, context
+
+
+class _LatestTask(_Task):
     """An ``add_latest`` task: mutable, so a newer call can replace what it will run."""
 
-    __slots__ = ("key", "fn", "args", "kwargs")
+    __slots__ = ("key",)
 
     def __init__(self, key: Hashable, fn: Callable[..., Any], args: tuple, kwargs: dict):
-        self.key, self.fn, self.args, self.kwargs = key, fn, args, kwargs
+        self.key, self.fn, self.args, self.kwargs, self.context = key, fn, args, kwargs, None
 
 
-class _FutureTask:
+class _FutureTask(_Task):
     """A ``submit`` task and the future that receives its outcome."""
 
-    __slots__ = ("future", "fn", "args", "kwargs")
+    __slots__ = ("future",)
 
     def __init__(self, future: concurrent.futures.Future, fn: Callable[..., Any], args, kwargs):
-        self.future, self.fn, self.args, self.kwargs = future, fn, args, kwargs
+        self.future, self.fn, self.args, self.kwargs, self.context = future, fn, args, kwargs, None
 
 
 class TaskQueue(queue.Queue, concurrent.futures.Executor):
@@ -94,7 +121,9 @@ class TaskQueue(queue.Queue, concurrent.futures.Executor):
 
     Args:
         num_workers: daemon worker threads (``>= 0``), named ``f"{name}-worker-{i}"``. With
-            0 the object is a plain ``queue.Queue``: nothing runs the tasks.
+            0 the object is a plain ``queue.Queue``: ``put`` and ``get`` work, and
+            ``add_task``, ``add_latest``, ``submit`` and ``map`` raise ``RuntimeError``
+            (nothing would ever run their tasks).
         maxsize: as for ``queue.Queue``; ``<= 0`` is unbounded.
         overflow: what ``add_task``, ``add_latest`` and ``submit`` do when the queue is full:
             ``"block"`` until there is room (back-pressure), ``"drop_oldest"`` pending task,
@@ -109,13 +138,26 @@ class TaskQueue(queue.Queue, concurrent.futures.Executor):
             future instead.
         drain_at_exit: run what is still pending when the interpreter exits, instead of
             letting it die with the daemon threads.
+        exit_timeout: seconds the interpreter exit waits for this queue's tasks (``None``:
+            no limit). When they pass, the process exits without the unfinished tasks, and
+            says on stderr how many it abandoned. Time the exit spends waiting for the
+            program's own non-daemon threads does not count.
+        initializer, initargs: as for ``ThreadPoolExecutor``: each worker calls
+            ``initializer(*initargs)`` before its first task. If it raises, the failure is
+            logged and the queue is broken: closed, its pending tasks discarded (their
+            futures get ``BrokenTaskQueue``, a ``concurrent.futures.BrokenExecutor``) and
+            every later add raises ``BrokenTaskQueue``.
+        copy_context: run each task in a copy of the ``contextvars`` context of the code
+            that added it (as ``asyncio.to_thread`` does), so that no value one task sets is
+            seen by another. Off by default: it makes ``add_task`` cost more.
 
     With workers running, use ``add_task``/``add_latest``/``submit`` rather than
     ``put``/``get``: ``put(callable)`` runs it with no arguments (with ``put``'s own
     ``block``/``timeout``, not the overflow policy), and a ``get`` would steal work from the
     workers. Close the queue (or use ``with``) when done: its workers keep it alive until then.
     An ``add_latest`` key's ``__hash__`` and ``__eq__`` run under the queue's lock: they must
-    not call back into the queue.
+    not call back into the queue. A ``KeyboardInterrupt`` leaving ``with TaskQueue() as q:``
+    cancels the tasks not yet started; any other way out runs them first.
     """
 
     # join(raise_errors=True) re-raises at most this many failures (0: none); older ones are
@@ -131,6 +173,10 @@ class TaskQueue(queue.Queue, concurrent.futures.Executor):
         name: str = "taskqueue",
         on_error: Callable[[TaskFailure], Any] | None = None,
         drain_at_exit: bool = True,
+        exit_timeout: float | None = EXIT_TIMEOUT,
+        initializer: Callable[..., Any] | None = None,
+        initargs: tuple = (),
+        copy_context: bool = False,
     ) -> None:
         _check_int("num_workers", num_workers, minimum=0)
         _check_int("maxsize", maxsize)
@@ -142,13 +188,27 @@ class TaskQueue(queue.Queue, concurrent.futures.Executor):
             raise TypeError(f"on_error must be callable or None, got {on_error!r}")
         if not isinstance(drain_at_exit, bool):
             raise TypeError(f"drain_at_exit must be a bool, got {drain_at_exit!r}")
+        exit_timeout = _check_timeout(exit_timeout, "exit_timeout")
+        if initializer is not None and not callable(initializer):
+            raise TypeError(f"initializer must be callable or None, got {initializer!r}")
+        if not isinstance(initargs, tuple):
+            raise TypeError(f"initargs must be a tuple, got {initargs!r}")
+        if not isinstance(copy_context, bool):
+            raise TypeError(f"copy_context must be a bool, got {copy_context!r}")
         super().__init__(maxsize)
         self.num_workers = num_workers
         self.overflow = overflow
         self.name = name
         self.on_error = on_error
         self.drain_at_exit = drain_at_exit
-        self._state = _OPEN
+        self.exit_timeout = exit_timeout
+        self.initializer = initializer
+        self.initargs = initargs
+        self.copy_context = copy_context
+        self._open_state = _GENERAL if copy_context or not num_workers else _OPEN
+        self._state = self._open_state
+        self._broken: str | None = None  # why a failing initializer broke the queue
+        self._given_up = False  # the exit no longer waits for this queue's tasks
         try:
             self._start_workers()
         except RuntimeError as exc:  # the system refused one more thread
@@ -161,6 +221,7 @@ class TaskQueue(queue.Queue, concurrent.futures.Executor):
     def _init(self, maxsize: int) -> None:
         super()._init(maxsize)
         self._latest: dict[Hashable, _LatestTask] = {}  # add_latest key -> its pending task
+        self._running_keys: set[Hashable] = set()  # add_latest keys with a task running
         self._stops_queued = 0  # stop sentinels in self.queue, which are not tasks
         self._unreported: deque[BaseException] = deque()
         self._unreported_lost = 0  # failures beyond max_unreported_failures
@@ -193,7 +254,29 @@ class TaskQueue(queue.Queue, concurrent.futures.Executor):
     def _get(self) -> Any:
         item = self.queue.popleft()
         if type(item) is _LatestTask:
-            del self._latest[item.key]  # it is about to run: the key is free again
+            del self._latest[item.key]  # taken (by get()) or dropped: no longer pending
+        return item
+
+    def _take(self) -> Any:
+        """Under the mutex, for a worker: remove and return the first item that may start
+        now, or ``_WAIT``. Anything may, but an ``add_latest`` task whose key has a task
+        running: it waits for that one to end, so that tasks of one key never overlap and
+        the last to run is the newest added."""
+        pending = self.queue
+        if not pending:
+            return _WAIT
+        if type(pending[0]) is not _LatestTask:
+            return pending.popleft()  # the common case
+        for index, item in enumerate(pending):
+            if type(item) is not _LatestTask:
+                break
+            if item.key not in self._running_keys:
+                del self._latest[item.key]
+                self._running_keys.add(item.key)
+                break
+        else:
+            return _WAIT
+        del pending[index]
         return item
 
     def task_done(self) -> None:
@@ -226,9 +309,11 @@ class TaskQueue(queue.Queue, concurrent.futures.Executor):
     def add_latest(self, key: Hashable, task: Callable[..., Any], /, *args: Any, **kwargs: Any) -> None:
         """Queue ``task(*args, **kwargs)`` unless a task for ``key`` is pending, then replace it.
 
-        At most one task per key waits at a time; a newer call replaces the pending task's
-        callable and arguments (the replaced one counts as coalesced). Once the task starts,
-        the key is free again. This is "latest frame wins" for live plots.
+        Per key, at most one task runs and at most one waits: a newer call replaces the
+        waiting task's callable and arguments (the replaced one counts as coalesced), and the
+        waiting task starts only once the running one has ended. So, whatever
+        ``num_workers``, the last task to run for a key is the newest added: "latest frame
+        wins" for live plots.
         """
         try:
             hash(key)
@@ -246,19 +331,39 @@ class TaskQueue(queue.Queue, concurrent.futures.Executor):
         self._enqueue(_FutureTask(future, fn, args, kwargs))
         return future
 
+    def map(self, fn: Callable[..., Any], *iterables: Any, **kwargs: Any):
+        """As ``Executor.map``."""
+        self._check_workers()  # even for empty iterables, which submit nothing
+        return super().map(fn, *iterables, **kwargs)
+
+    def _check_workers(self) -> None:
+        if not self.num_workers:
+            raise RuntimeError(
+                f"{self.name} has num_workers=0: nothing would ever run this task. With no "
+                f"workers a TaskQueue is a plain queue (put, get); give it num_workers >= 1 "
+                f"to run tasks")
+
     def _enqueue(self, item: Any) -> None:
         """Queue ``item`` under the overflow policy; the general path of every way to add."""
+        self._check_workers()
+        if self.copy_context:
+            context = contextvars.copy_context()  # here, in the thread that adds the task
+            if type(item) is tuple:
+                item = _Task(*item, context)
+            else:
+                item.context = context
         evicted = replaced = None
         with self.not_full:
             while True:
                 self._ensure_open()
                 if type(item) is _LatestTask:
-                    pending = self._latest.get(item.key)
-                    if pending is not None:
+                    waiting = self._latest.get(item.key)
+                    if waiting is not None:
                         # The replaced callable and arguments are freed after the lock is
                         # released: their __del__ is user code.
-                        replaced = pending.fn, pending.args, pending.kwargs
-                        pending.fn, pending.args, pending.kwargs = item.fn, item.args, item.kwargs
+                        replaced = waiting.fn, waiting.args, waiting.kwargs, waiting.context
+                        waiting.fn, waiting.args, waiting.kwargs = item.fn, item.args, item.kwargs
+                        waiting.context = item.context
                         self._submitted += 1
                         self._coalesced += 1
                         break
@@ -289,6 +394,8 @@ class TaskQueue(queue.Queue, concurrent.futures.Executor):
     def _ensure_open(self) -> None:
         """Under the mutex: refuse work once closed; restart workers first use after a fork."""
         if self._state == _CLOSED:
+            if self._broken is not None:
+                raise BrokenTaskQueue(f"{self.name} is broken: {self._broken}")
             raise TaskQueueClosed(f"{self.name} is closed: it accepts no new tasks")
         if self._state == _EXITING:
             caller = threading.current_thread()
@@ -296,7 +403,7 @@ class TaskQueue(queue.Queue, concurrent.futures.Executor):
                 raise TaskQueueClosed(f"{self.name} is draining for interpreter exit: it "
                                       f"accepts no new tasks from daemon thread {caller.name}")
         elif self._state == _FORKED:
-            self._state = _OPEN
+            self._state = self._open_state
             self._start_workers()
 
     def _evict_oldest(self) -> Any:
@@ -309,15 +416,17 @@ class TaskQueue(queue.Queue, concurrent.futures.Executor):
 
     def _work(self) -> None:
         _worker_of.queue = self
+        if self.initializer is not None and not self._initialize():
+            return
         while True:
             with self.not_empty:
-                while not self.queue:
+                while (item := self._take()) is _WAIT:
                     self.not_empty.wait()
-                item = self._get()
                 if item is _STOP:
                     self._stops_queued -= 1
                     return
                 self.not_full.notify()
+            key = item.key if type(item) is _LatestTask else _NO_KEY
             try:
                 outcome, error = self._execute(item)
             except BaseException as exc:
@@ -335,19 +444,49 @@ class TaskQueue(queue.Queue, concurrent.futures.Executor):
                         self._keep_unreported(error)
                 else:
                     self._cancelled += 1
+                if key is not _NO_KEY:
+                    self._running_keys.discard(key)
+                    if key in self._latest:  # its waiting task may start now
+                        self.not_empty.notify()
                 unfinished = self.unfinished_tasks - 1
                 self.unfinished_tasks = unfinished
                 if not unfinished:
                     self.all_tasks_done.notify_all()
-            error = None
+            error = key = None
+
+    def _initialize(self) -> bool:
+        """Run the initializer on this new worker; if it raises, break the queue."""
+        try:
+            self.initializer(*self.initargs)
+        except BaseException as exc:
+            reason = f"initializer {_describe(self.initializer)} raised {type(exc).__name__}"
+            with contextlib.suppress(BaseException):  # the logging may be broken too
+                _log.critical("%s on %s: the queue is broken, its pending tasks discarded",
+                              reason, self.name, exc_info=exc)
+            self._break(reason)
+            return False
+        return True
+
+    def _break(self, reason: str) -> None:
+        """Close the queue for good, discard what is pending and fail its futures."""
+        with self.mutex:
+            if self._broken is None:
+                self._broken = reason
+            discarded = self._discard_pending()
+            self._close_locked(exclude=threading.current_thread())  # this worker is done
+        for item in discarded:
+            if type(item) is _FutureTask and item.future.set_running_or_notify_cancel():
+                error = BrokenTaskQueue(f"{self.name} is broken: {reason}")
+                _settle(item.future, item.future.set_exception, error)
 
     def _execute(self, item: Any) -> tuple[int, BaseException | None]:
         """Run one item; return how it ended and, for a fire-and-forget failure, its exception."""
         kind = type(item)
+        context = None
         if kind is tuple and len(item) == 3:  # from add_task; put() may queue other tuples
             fn, args, kwargs = item
-        elif kind is _LatestTask:
-            fn, args, kwargs = item.fn, item.args, item.kwargs
+        elif kind is _LatestTask or kind is _Task:
+            fn, args, kwargs, context = item.fn, item.args, item.kwargs, item.context
         elif kind is _FutureTask:
             outcome = self._execute_future(item)
             del item  # the future's exception may point back to this frame
@@ -357,12 +496,15 @@ class TaskQueue(queue.Queue, concurrent.futures.Executor):
         else:
             fn, args, kwargs = _not_a_task, (item,), {}
         try:
-            fn(*args, **kwargs)
+            if context is None:
+                fn(*args, **kwargs)
+            else:
+                context.run(fn, *args, **kwargs)
         except BaseException as exc:  # a task's KeyboardInterrupt/SystemExit must not kill us
             error = self._report_failure(fn, args, kwargs, exc)
             # This frame outlives the call (the task's frames point back to it), so it must
             # not keep the task and its arguments alive.
-            del fn, args, kwargs, item
+            del fn, args, kwargs, item, context
             return _FAILED, error
         return _COMPLETED, None
 
@@ -372,7 +514,10 @@ class TaskQueue(queue.Queue, concurrent.futures.Executor):
         if not future.set_running_or_notify_cancel():
             return _CANCELLED
         try:
-            result = item.fn(*item.args, **item.kwargs)
+            if item.context is None:
+                result = item.fn(*item.args, **item.kwargs)
+            else:
+                result = item.context.run(item.fn, *item.args, **item.kwargs)
         except BaseException as exc:
             del item  # this frame outlives the call in the exception's traceback
             _settle(future, future.set_exception, exc)
@@ -453,19 +598,7 @@ class TaskQueue(queue.Queue, concurrent.futures.Executor):
         Returns True if every worker has stopped. Calling it again is harmless.
         """
         timeout = _check_timeout(timeout)
-        cancelled: list[Any] = []
-        with self.mutex:
-            if cancel_pending:
-                cancelled = self._discard_pending()
-            if self._state != _CLOSED:
-                self._state = _CLOSED
-                stops = sum(worker.is_alive() for worker in self._workers)
-                self.queue.extend([_STOP] * stops)
-                self._stops_queued += stops
-                self.not_empty.notify_all()
-                self.not_full.notify_all()  # blocked producers wake up to TaskQueueClosed
-        for item in cancelled:
-            _cancel_future(item)
+        self._stop_accepting(cancel_pending)
         if wait and _current_worker_queue() is not self:
             deadline = None if timeout is None else _monotonic() + timeout
             for worker in self._workers:
@@ -479,9 +612,49 @@ class TaskQueue(queue.Queue, concurrent.futures.Executor):
     def __enter__(self) -> TaskQueue:
         return self
 
-    def __exit__(self, *exc_info: object) -> bool:
-        self.close(wait=True)
+    def __exit__(self, exc_type: type[BaseException] | None, *exc_info: object) -> bool:
+        if exc_type is not None and issubclass(exc_type, KeyboardInterrupt):
+            self._interrupted()
+        else:
+            self.close(wait=True)  # also after any other exception, as ThreadPoolExecutor
         return False
+
+    def _interrupted(self) -> None:
+        """Ctrl-C left the ``with`` block: cancel what has not started, let the running end."""
+        cancelled = self._stop_accepting(cancel_pending=True)
+        with contextlib.suppress(Exception):
+            _log.warning("KeyboardInterrupt: %s cancelled %d pending task(s); waiting for the "
+                         "%d running", self.name, cancelled, self.stats().running)
+        try:
+            self.close(wait=True)
+        except KeyboardInterrupt:
+            # A second Ctrl-C: stop waiting, here and at exit. The first goes on up alone, so
+            # one traceback is printed, not two.
+            self._given_up = True
+            with contextlib.suppress(Exception):
+                _log.warning("second KeyboardInterrupt: %s no longer waits for its running "
+                             "task(s)", self.name)
+
+    def _stop_accepting(self, cancel_pending: bool) -> int:
+        """Close the queue, optionally cancelling what is pending; return how many were."""
+        cancelled: list[Any] = []
+        with self.mutex:
+            if cancel_pending:
+                cancelled = self._discard_pending()
+            self._close_locked()
+        for item in cancelled:
+            _cancel_future(item)
+        return len(cancelled)
+
+    def _close_locked(self, exclude: threading.Thread | None = None) -> None:
+        """Under the mutex: accept no more work; one stop sentinel per live worker."""
+        if self._state != _CLOSED:
+            self._state = _CLOSED
+            stops = sum(1 for worker in self._workers if worker.is_alive() and worker is not exclude)
+            self.queue.extend([_STOP] * stops)
+            self._stops_queued += stops
+            self.not_empty.notify_all()
+            self.not_full.notify_all()  # blocked producers wake up to TaskQueueClosed
 
     def _discard_pending(self) -> list[Any]:
         tasks = [item for item in self.queue if item is not _STOP]
@@ -516,15 +689,24 @@ class TaskQueue(queue.Queue, concurrent.futures.Executor):
 
     # -- called by lifecycle -------------------------------------------------------------------
 
-    def _drain_for_exit(self) -> bool:
-        """Run what is pending (and what it adds); return False if nothing ever would."""
-        if not any(worker.is_alive() for worker in self._workers):
-            return False  # no workers: nothing would ever run what is pending
+    def _drain_for_exit(self, deadline: float | None) -> bool:
+        """Run what is pending (and what it adds) until the ``deadline`` (monotonic clock);
+        return False if nothing ever would, or if the exit no longer waits for this queue."""
+        if self._given_up or not any(worker.is_alive() for worker in self._workers):
+            return False  # nothing would ever run what is pending, or we no longer wait
         with self.mutex:
-            if self._state == _OPEN:
+            if self._state in (_OPEN, _GENERAL):
                 self._state = _EXITING
-        self.join()
-        return True
+        if self.join(None if deadline is None else max(0.0, deadline - _monotonic())):
+            return True
+        self._given_up = True
+        stats = self.stats()
+        with contextlib.suppress(Exception):  # stderr may be closed
+            print(f"taskqueue: {self.name}: exit_timeout={self.exit_timeout:g}s passed; the "
+                  f"process exits, abandoning {stats.pending + stats.running} unfinished "
+                  f"task(s) ({stats.running} running, {stats.pending} pending)",
+                  file=sys.stderr, flush=True)
+        return False
 
     def _reset_after_fork(self) -> None:
         """In a forked child: fresh locks, no inherited work, workers started on first use.
@@ -539,6 +721,7 @@ class TaskQueue(queue.Queue, concurrent.futures.Executor):
         self.unfinished_tasks = 0
         self._init(self.maxsize)
         self._workers = []
+        self._given_up = False
         if self._state != _CLOSED:
             self._state = _FORKED  # an exit drain in the parent is not the child's
         if _current_worker_queue() is self:  # forked from inside one of our tasks
@@ -550,8 +733,10 @@ def _current_worker_queue() -> TaskQueue | None:
 
 
 def _cancel_future(item: Any) -> None:
-    if type(item) is _FutureTask:
-        item.future.cancel()
+    """Cancel a dropped task's future, and tell its waiters (``wait``, ``as_completed``) as a
+    worker taking it would have: ``cancel()`` alone leaves them asleep."""
+    if type(item) is _FutureTask and item.future.cancel():
+        item.future.set_running_or_notify_cancel()
 
 
 def _not_a_task(item: Any) -> None:
@@ -599,14 +784,14 @@ def _check_int(name: str, value: Any, *, minimum: int | None = None) -> None:
         raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
 
 
-def _check_timeout(timeout: Any) -> float | None:
+def _check_timeout(timeout: Any, name: str = "timeout") -> float | None:
     """``timeout`` as a wait accepts it: one longer than the platform can wait (e.g. ``inf``)
     is no timeout, not an ``OverflowError``."""
     if timeout is None:
         return None
     if isinstance(timeout, bool) or not isinstance(timeout, Real):
-        raise TypeError(f"timeout must be a number of seconds or None, got {timeout!r}")
+        raise TypeError(f"{name} must be a number of seconds or None, got {timeout!r}")
     if not timeout >= 0:  # also rejects NaN
-        raise ValueError(f"timeout must be >= 0, got {timeout!r}")
+        raise ValueError(f"{name} must be >= 0, got {timeout!r}")
     return None if timeout > threading.TIMEOUT_MAX else float(timeout)
 
