@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import secrets
 from collections.abc import Iterator
 from typing import Any, ClassVar, NamedTuple
 
@@ -335,6 +336,8 @@ class GradientDescentEstimator:
         if not isinstance(label, str):
             raise TypeError(f"label must be a str, got label={label!r} ({type(label).__name__})")
         epoch = self.n_iter_
+        # One id per fit (fit forgets every "_" attribute): renderers cache a figure per run.
+        run_id = vars(self).setdefault("_run_id", secrets.token_hex(8))
         return Snapshot(
             model=self._maths.kind,
             epoch=epoch,
@@ -347,6 +350,9 @@ class GradientDescentEstimator:
             initial_loss=self.initial_loss_,
             path=None if self._path is None else self._path[: epoch + 1].copy(),
             label=label,
+            run_id=run_id,
+            epochs_total=self._history.size,
+            class_names=tuple(str(c) for c in getattr(self, "classes_", ())),
             extra={"estimator": self._fit_description},
         )
 

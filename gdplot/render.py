@@ -1,39 +1,48 @@
-"""Renderers: draw one :class:`~gdplot.snapshot.Snapshot` into one image file.
+"""Drawing: one plot of one :class:`~gdplot.snapshot.Snapshot`, kept alive between frames.
 
-Every renderer is a module-level function ``render(snapshot, path)`` so that it pickles and
-can run on a worker thread or in another process while training goes on. Each call builds
-its own :class:`~matplotlib.figure.Figure` on an Agg canvas: pyplot's global state is not
-thread-safe, a private figure is. Files are written atomically, so a reader (or a crash)
-never sees half a PNG.
+Each plot kind is a :class:`LivePlot`: it builds its own :class:`~matplotlib.figure.Figure`
+on an Agg canvas (never pyplot, whose global state is not thread-safe), with everything that
+stays put for a run drawn once into a *background* (axes, ticks, labels, grid, the data, a
+two-parameter loss contour), and the few artists that change per frame (a line, a path, a
+title) marked animated. A frame restores the background, draws only those artists on top
+(Agg ``restore_region``/``draw_artist``) and encodes the pixels as a PNG: a few milliseconds
+instead of a whole figure. The background is redrawn, and the layout solved again, only when
+the axes must change (say the loss leaves its y-range, which grows a step at a time).
+
+A fresh render is the same code run once, so a cached frame and a fresh one agree.
+Which plot suits which model, and the per-worker cache of live plots, are in
+:mod:`gdplot.renderers`; atomic file writing is in :mod:`gdplot.atomic`.
 """
 
 from __future__ import annotations
 
-import contextlib
+import io
+import math
 import os
-import secrets
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import BinaryIO
 
 import numpy as np
+from matplotlib.artist import Artist
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import BoundaryNorm
 from matplotlib.figure import Figure
 
-from gdplot.model_maths import model_maths
+from gdplot.atomic import atomic_writer, write_bytes_atomic
 from gdplot.snapshot import Snapshot
 
 __all__ = [
-    "RENDERERS",
-    "atomic_writer",
-    "check_renderer_fits",
+    "BoundaryPlot",
+    "FitPlot",
+    "LivePlot",
+    "LossPlot",
+    "PLOTS",
+    "SurfacePlot",
+    "encode_png",
     "loss_grid",
-    "render_boundary",
+    "PathView",
+    "path_view",
     "render_comparison",
-    "render_fit",
-    "render_loss",
-    "render_surface",
-    "renderer_problem",
     "save_figure",
     "surface_ranges",
 ]
@@ -41,31 +50,15 @@ __all__ = [
 FIGSIZE = (6.4, 4.8)
 DPI = 100
 GRID_POINTS = 60
+#: The probability image of the boundary plot: fine enough that its bands look contoured.
+BOUNDARY_GRID_POINTS = (480, 400)  # about the axes' size in pixels: no smoothing needed
+#: zlib level of frame PNGs: 1 encodes in about half the time of 6, for ~25% larger files.
+PNG_COMPRESS_LEVEL = 1
 # Bounds the (grid points x samples) block of the loss grid held in memory at once.
 _GRID_BLOCK_ELEMENTS = 2_000_000
 
 
-# --------------------------------------------------------------------------- atomic files
-
-
-@contextlib.contextmanager
-def atomic_writer(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
-    """Open a temp file beside ``path`` for binary writing; on success it replaces ``path``.
-
-    On any exception the temp file is removed and ``path`` is left as it was.
-    """
-    path = Path(path)
-    # Created with 0o666 minus the umask, like a plain open(), unlike mkstemp's 0o600.
-    temp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(fd, "wb") as file:
-            yield file
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp)
-        raise
+# --------------------------------------------------------------------------- files
 
 
 def save_figure(fig: Figure, path: str | os.PathLike[str]) -> Path:
@@ -77,16 +70,70 @@ def save_figure(fig: Figure, path: str | os.PathLike[str]) -> Path:
     return path
 
 
+def encode_png(rgba: np.ndarray | memoryview, dpi: float = DPI) -> bytes:
+    """PNG bytes of an ``(height, width, 4)`` uint8 RGBA buffer (Pillow's encoder, which
+    releases the GIL while it compresses)."""
+    from PIL import Image  # Pillow ships with matplotlib
+
+    pixels = np.asarray(rgba)
+    height, width = pixels.shape[:2]
+    image = Image.frombuffer("RGBA", (width, height), pixels, "raw", "RGBA", 0, 1)
+    out = io.BytesIO()
+    image.save(out, format="png", compress_level=PNG_COMPRESS_LEVEL, dpi=(dpi, dpi))
+    return out.getvalue()
+
+
 def _new_figure() -> Figure:
     fig = Figure(figsize=FIGSIZE, dpi=DPI, layout="constrained")
     FigureCanvasAgg(fig)
     return fig
 
 
+# --------------------------------------------------------------------------- text
+
+
 def _title(snapshot: Snapshot, what: str) -> str:
-    run = f" ({snapshot.label})" if snapshot.label else ""
+    """``Model (label): what`` then ``epoch N, loss L``; a label that only repeats the model's
+    kind or title is left out, so each thing is said once."""
+    return f"{_heading(snapshot, what)}\n{_status(snapshot)}"
+
+
+def _heading(snapshot: Snapshot, what: str) -> str:
     model = snapshot.maths.title
-    return f"{model}{run}: {what}\nepoch {snapshot.epoch}, loss {snapshot.loss:.4g}"
+    label = snapshot.label.strip()
+    repeats = label.casefold() in {"", snapshot.model.casefold(), model.casefold()}
+    run = "" if repeats else f" ({label})"
+    return f"{model}{run}: {what}"
+
+
+def _status(snapshot: Snapshot) -> str:
+    return f"epoch {snapshot.epoch}, loss {snapshot.loss:.4g}"
+
+
+# --------------------------------------------------------------------------- limits
+
+_MANTISSAS = (1.0, 2.0, 5.0)
+
+
+def _nice_ceil(value: float) -> float:
+    """The smallest ``m * 10**k`` (``m`` in 1, 2, 5) >= ``value`` (> 0). Monotone in
+    ``value``, so a range grown from a prefix of the data ends where the whole data's does."""
+    exponent = math.floor(math.log10(value))
+    for mantissa in (*_MANTISSAS, 10.0):
+        candidate = mantissa * 10.0**exponent
+        if candidate >= value * (1 - 1e-12):
+            return candidate
+    return 10.0 ** (exponent + 1)
+
+
+def _nice_floor(value: float) -> float:
+    """The largest ``m * 10**k`` (``m`` in 1, 2, 5) <= ``value`` (> 0); monotone."""
+    exponent = math.floor(math.log10(value))
+    for mantissa in (10.0, *reversed(_MANTISSAS)):
+        candidate = mantissa * 10.0**exponent
+        if candidate <= value * (1 + 1e-12):
+            return candidate
+    return 10.0 ** (exponent - 1)
 
 
 def _spans_decades(values: np.ndarray) -> bool:
@@ -94,128 +141,397 @@ def _spans_decades(values: np.ndarray) -> bool:
     return finite.size > 1 and finite.min() > 0 and finite.max() / finite.min() >= 100
 
 
-def _feature_count(snapshot: Snapshot) -> int:
-    return np.shape(snapshot.X)[1]
+def _loss_axis(losses: np.ndarray) -> tuple[str, tuple[float, float]]:
+    """``(scale, (low, high))`` for a loss curve: log with whole decades if it spans decades,
+    else linear between 1-2-5 steps. Both ends move only outwards as the curve grows."""
+    finite = losses[np.isfinite(losses)]
+    if finite.size == 0:
+        return "linear", (0.0, 1.0)
+    low, high = float(finite.min()), float(finite.max())
+    if _spans_decades(finite):
+        return "log", (10.0 ** math.floor(math.log10(low)), 10.0 ** math.ceil(math.log10(high)))
+    top = _nice_ceil(high) if high > 0 else 1.0
+    bottom = _nice_floor(low) if low > 0 else (low if low < 0 else 0.0)
+    if bottom >= top:
+        bottom = 0.0 if top > 0 else top - 1.0
+    return "linear", (bottom, top)
 
 
-# --------------------------------------------------------------------------- renderers
+def _padded_range(values: np.ndarray, points: int = GRID_POINTS) -> np.ndarray:
+    finite = values[np.isfinite(values)]
+    low, high = (finite.min(), finite.max()) if finite.size else (-1.0, 1.0)
+    pad = max(0.25 * (high - low), 0.1 * max(abs(low), abs(high)), 0.5)
+    return np.linspace(low - pad, high + pad, points)
 
 
-def render_loss(snapshot: Snapshot, path: str | os.PathLike[str]) -> Path:
-    """Loss per epoch so far (epoch 0: before training); log scale if it spans decades."""
-    epochs = np.arange(1, len(snapshot.history) + 1)
-    losses = np.asarray(snapshot.history, dtype=float)
-    if np.isfinite(snapshot.initial_loss):
-        epochs = np.concatenate([[0], epochs])
-        losses = np.concatenate([[snapshot.initial_loss], losses])
-    fig = _new_figure()
-    ax = fig.add_subplot()
-    ax.plot(epochs, losses, marker="o" if len(losses) < 30 else None, markersize=3)
-    if _spans_decades(losses):
-        ax.set_yscale("log")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("loss")
-    ax.grid(True, alpha=0.3)
-    ax.set_title(_title(snapshot, "training loss"))
-    return save_figure(fig, path)
+def _margins(values: np.ndarray, fraction: float = 0.05) -> tuple[float, float]:
+    """matplotlib's default 5% margins around ``values`` (what autoscaling would show)."""
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return -1.0, 1.0
+    low, high = float(finite.min()), float(finite.max())
+    pad = (high - low) * fraction or max(abs(low) * fraction, 0.5)
+    return low - pad, high + pad
 
 
-def render_fit(snapshot: Snapshot, path: str | os.PathLike[str]) -> Path:
+def _contour_levels(values: np.ndarray, count: int = 20) -> np.ndarray | None:
+    finite = values[np.isfinite(values)]
+    if finite.size == 0 or finite.max() <= finite.min():
+        return None  # a flat surface has no contours to draw
+    if _spans_decades(finite):
+        return np.geomspace(finite.min(), finite.max(), count)
+    return np.linspace(finite.min(), finite.max(), count)
+
+
+# --------------------------------------------------------------------------- live plots
+
+
+class LivePlot:
+    """One figure of one run, redrawn frame by frame. Belongs to ONE thread at a time.
+
+    Subclasses build the static artists in ``__init__`` (calling ``super().__init__``),
+    register the changing ones with :meth:`_animate`, and implement :meth:`update` (set the
+    changing artists from a snapshot) and, if their axes can change, :meth:`fits`.
+    """
+
+    #: What the title says the plot shows.
+    what = ""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.figure = _new_figure()
+        self.axes = self.figure.add_subplot()
+        self._animated: list[Artist] = []
+        self._background = None
+        self._legend_frozen = False
+        # A legend drawn over changing artists is opaque, so its pixels never change.
+        self._legend = None
+        self._legend_pixels = None
+        # The title's first line is fixed for the run and drawn into the background; only
+        # its second line (epoch, loss), a text of its own laid out like the title, changes.
+        self.axes.set_title(f"{_heading(snapshot, self.what)}\n ")
+        title = self.axes.title
+        self._status = self.axes.text(0.5, 1.0, "", transform=title.get_transform(),
+                                      ha="center", va="baseline",
+                                      fontproperties=title.get_fontproperties())
+        self._animate(self._status)
+
+    def fits(self, snapshot: Snapshot) -> bool:
+        """Can this figure's background show ``snapshot``? (If not, build a new plot.)"""
+        return True
+
+    def update(self, snapshot: Snapshot) -> None:
+        """Set the changing artists from ``snapshot``."""
+        self._status.set_text(f"\n{_status(snapshot)}")
+
+    def _animate_legend(self) -> None:
+        """An opaque legend drawn above the changing artists, blitted after its first frame."""
+        self._legend = self.axes.legend(loc="best", framealpha=1.0)
+        self._animate(self._legend)
+
+    def _animate(self, *artists: Artist) -> None:
+        for artist in artists:
+            artist.set_animated(True)
+            self._animated.append(artist)
+
+    def frame(self, snapshot: Snapshot) -> np.ndarray:
+        """Draw ``snapshot``; returns the canvas's RGBA pixels ``(height, width, 4)`` (a view,
+        valid until the next frame)."""
+        self.update(snapshot)
+        canvas = self.figure.canvas
+        if self._background is None:
+            canvas.draw()  # the layout is solved here, once; animated artists are skipped
+            self.figure.set_layout_engine("none")
+            self._status.set_position(self.axes.title.get_position())
+            self._freeze_legend()
+            self._background = canvas.copy_from_bbox(self.figure.bbox)
+        else:
+            canvas.restore_region(self._background)
+        for artist in self._animated:
+            if artist is self._legend and self._legend_pixels is not None:
+                canvas.restore_region(self._legend_pixels)  # opaque and unchanging: blit it
+            else:
+                self.figure.draw_artist(artist)
+        if self._legend is not None and self._legend_pixels is None:
+            self._legend_pixels = canvas.copy_from_bbox(
+                self._legend.get_window_extent().expanded(1.02, 1.05))
+        return np.asarray(canvas.buffer_rgba())
+
+    def png(self, snapshot: Snapshot) -> bytes:
+        """The frame of ``snapshot`` as PNG bytes."""
+        return encode_png(self.frame(snapshot), self.figure.dpi)
+
+    def _freeze_legend(self) -> None:
+        """Pin a ``loc="best"`` legend where the first full draw put it: finding the best
+        spot scans every data point, which a frame must not pay for."""
+        legend = self.axes.get_legend()
+        if legend is None or self._legend_frozen:
+            return
+        box = legend.get_window_extent().transformed(self.axes.transAxes.inverted())
+        legend.set_loc((box.x0, box.y0))
+        self._legend_frozen = True
+
+
+class LossPlot(LivePlot):
+    """Loss per epoch so far (epoch 0: before training); log scale if it spans decades.
+
+    The x-axis runs to the run's last epoch when it is known; the y-axis grows in steps
+    (whole decades on a log scale, 1-2-5 steps on a linear one), so most frames only
+    redraw the line and the title.
+    """
+
+    what = "training loss"
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        super().__init__(snapshot)
+        ax = self.axes
+        (self.line,) = ax.plot([], [], markersize=3)
+        self._animate(self.line)
+        self._x_max = self._x_limit(snapshot)
+        self._scale, self._y_limits = _loss_axis(self._curve(snapshot)[1])
+        ax.set_xlim(0, self._x_max)
+        ax.set_yscale(self._scale)
+        ax.set_ylim(*self._y_limits)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("loss")
+        ax.grid(True, alpha=0.3)
+
+    @staticmethod
+    def _curve(snapshot: Snapshot) -> tuple[np.ndarray, np.ndarray]:
+        epochs = np.arange(1, len(snapshot.history) + 1)
+        losses = np.asarray(snapshot.history, dtype=float)
+        if np.isfinite(snapshot.initial_loss):
+            epochs = np.concatenate([[0], epochs])
+            losses = np.concatenate([[snapshot.initial_loss], losses])
+        return epochs, losses
+
+    @staticmethod
+    def _x_limit(snapshot: Snapshot) -> float:
+        if snapshot.epochs_total >= max(snapshot.epoch, 1):
+            return float(snapshot.epochs_total)
+        return _nice_ceil(max(snapshot.epoch, 1))
+
+    def fits(self, snapshot: Snapshot) -> bool:
+        return (self._x_limit(snapshot), _loss_axis(self._curve(snapshot)[1])) == (
+            self._x_max, (self._scale, self._y_limits))
+
+    def update(self, snapshot: Snapshot) -> None:
+        super().update(snapshot)
+        epochs, losses = self._curve(snapshot)
+        self.line.set_data(epochs, losses)
+        self.line.set_marker("o" if len(losses) < 30 else "None")
+
+
+class FitPlot(LivePlot):
     """The data and the model's current curve over its single feature.
 
-    Regression: the prediction. Logistic: the probability of class 1 over the 0/1 labels.
+    Regression: the prediction. Classification: the probability of class 1 over the 0/1
+    labels. The axes are fitted to the data (fixed for a run): a curve far off the data
+    leaves the axes, as it should.
     """
-    check_renderer_fits("fit", snapshot)
-    x = snapshot.X[:, 0]
-    grid = np.linspace(x.min(), x.max(), 200)
-    fig = _new_figure()
-    ax = fig.add_subplot()
-    ax.scatter(x, snapshot.y, s=10, alpha=0.5, label="data")
-    maths = snapshot.maths
-    ax.plot(grid, snapshot.decision(grid[:, None]), color="C3", linewidth=2,
-            label=maths.output_label)
-    if maths.task == "classification":
-        ax.axhline(0.5, color="grey", linestyle=":", linewidth=1)
-    ax.set_xlabel("x")
-    ax.set_ylabel("y")
-    ax.legend(loc="best")
-    ax.set_title(_title(snapshot, "current fit"))
-    return save_figure(fig, path)
+
+    what = "current fit"
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        super().__init__(snapshot)
+        ax = self.axes
+        x = np.asarray(snapshot.X[:, 0], dtype=float)
+        y = np.asarray(snapshot.y, dtype=float)
+        self._grid = np.linspace(x.min(), x.max(), 200)
+        maths = snapshot.maths
+        ax.scatter(x, y, s=10, alpha=0.5, label="data")
+        (self.curve,) = ax.plot([], [], color="C3", linewidth=2, label=maths.output_label)
+        self._animate(self.curve)
+        if maths.task == "classification":
+            ax.axhline(0.5, color="grey", linestyle=":", linewidth=1)
+            y = np.concatenate([y, [0.0, 1.0]])
+        ax.set_xlim(*_margins(x))
+        ax.set_ylim(*_margins(y))
+        ax.set_xlabel(snapshot.feature_name(0))
+        ax.set_ylabel(snapshot.target_label)
+        self._animate_legend()
+
+    def update(self, snapshot: Snapshot) -> None:
+        super().update(snapshot)
+        self.curve.set_data(self._grid, snapshot.decision(self._grid[:, None]))
 
 
-def render_boundary(snapshot: Snapshot, path: str | os.PathLike[str]) -> Path:
-    """Probability contours and the 0.5 decision boundary of a 2-feature logistic model."""
-    check_renderer_fits("boundary", snapshot)
-    x0, x1 = snapshot.X[:, 0], snapshot.X[:, 1]
-    g0, g1 = np.meshgrid(_padded_range(x0), _padded_range(x1))
-    proba = snapshot.decision(np.column_stack([g0.ravel(), g1.ravel()])).reshape(g0.shape)
-    fig = _new_figure()
-    ax = fig.add_subplot()
-    filled = ax.contourf(g0, g1, proba, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.6)
-    fig.colorbar(filled, ax=ax, label="P(y = 1)")
-    if proba.min() < 0.5 < proba.max():
-        ax.contour(g0, g1, proba, levels=[0.5], colors="black", linewidths=2)
-    for label, color in ((0, "tab:blue"), (1, "tab:red")):
-        members = snapshot.y == label
-        ax.scatter(
-            x0[members],
-            x1[members],
-            color=color,
-            s=14,
-            edgecolors="white",
-            linewidths=0.5,
-            label=f"y = {label}",
-        )
-    ax.legend(loc="best")
-    ax.set_xlabel("x[0]")
-    ax.set_ylabel("x[1]")
-    ax.set_title(_title(snapshot, "decision boundary"))
-    return save_figure(fig, path)
+class BoundaryPlot(LivePlot):
+    """Class-1 probability in bands of 0.1 and the 0.5 decision boundary of a 2-feature
+    classifier, over the data. Only the probability image, the boundary, the points on top
+    of them and the title are redrawn per frame; the axes and colour bar are not."""
+
+    what = "decision boundary"
+    LEVELS = np.linspace(0, 1, 11)
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        super().__init__(snapshot)
+        ax = self.axes
+        x0, x1 = snapshot.X[:, 0], snapshot.X[:, 1]
+        self._g0 = _padded_range(x0, BOUNDARY_GRID_POINTS[0])
+        self._g1 = _padded_range(x1, BOUNDARY_GRID_POINTS[1])
+        mesh0, mesh1 = np.meshgrid(self._g0, self._g1)
+        self._grid = np.column_stack([mesh0.ravel(), mesh1.ravel()])
+        extent = (self._g0[0], self._g0[-1], self._g1[0], self._g1[-1])
+        norm = BoundaryNorm(self.LEVELS, 256)
+        self.image = ax.imshow(np.zeros(mesh0.shape), extent=extent, origin="lower",
+                               aspect="auto", cmap="RdBu_r", norm=norm, alpha=0.6,
+                               interpolation="nearest")
+        self.figure.colorbar(self.image, ax=ax, label=f"P({snapshot.class_name(1)})")
+        (self.boundary,) = ax.plot([], [], color="black", linewidth=2)
+        self._animate(self.image, self.boundary)
+        for label, color in ((0, "tab:blue"), (1, "tab:red")):
+            members = snapshot.y == label
+            self._animate(ax.scatter(x0[members], x1[members], color=color, s=14,
+                                     edgecolors="white", linewidths=0.5,
+                                     label=snapshot.class_name(label)))
+        ax.set_xlim(extent[:2])
+        ax.set_ylim(extent[2:])
+        ax.set_xlabel(snapshot.feature_name(0))
+        ax.set_ylabel(snapshot.feature_name(1))
+        self._animate_legend()
+
+    def update(self, snapshot: Snapshot) -> None:
+        super().update(snapshot)
+        proba = snapshot.decision(self._grid).reshape(self._g1.size, self._g0.size)
+        self.image.set_data(proba)
+        self.boundary.set_data(*_level_line(self._g0, self._g1, proba, 0.5))
 
 
-def render_surface(
-    snapshot: Snapshot,
-    path: str | os.PathLike[str],
-    *,
-    ranges: tuple[np.ndarray, np.ndarray] | None = None,
-) -> Path:
-    """Loss contours over two parameters and the path gradient descent took so far.
+def _level_line(xs: np.ndarray, ys: np.ndarray, values: np.ndarray,
+                level: float) -> tuple[np.ndarray, np.ndarray]:
+    """The ``level`` contour of ``values`` (rows follow ``ys``) as one polyline, its pieces
+    separated by NaN; empty if the level is not crossed."""
+    import contourpy  # a matplotlib dependency
 
-    The two parameters are the first two entries of ``[*coef, intercept]``: ``(coef[0],
-    intercept)`` for one feature, ``(coef[0], coef[1])`` otherwise, with the rest held at
-    their current values. The loss is evaluated on the plotting sample. ``ranges``, the
-    ``(a_values, b_values)`` grid to draw over, defaults to ``surface_ranges([snapshot])``;
-    the frames of an animation share one, so that their axes hold still.
+    if not (np.nanmin(values) < level < np.nanmax(values)):
+        return np.empty(0), np.empty(0)
+    pieces = contourpy.contour_generator(xs, ys, values).lines(level)
+    joined = np.concatenate([np.vstack([piece, [np.nan, np.nan]]) for piece in pieces])
+    return joined[:, 0], joined[:, 1]
+
+
+class SurfacePlot(LivePlot):
+    """Loss contours over two parameter directions and the path gradient descent took.
+
+    One feature (two parameters, ``coef[0]`` and the intercept): the surface is the loss
+    itself, fixed for the run, so its contour is drawn once into the background and a frame
+    draws only the path. More parameters: see :func:`path_view`; the view follows the path,
+    so each frame draws it anew (in the same figure, layout solved once). The loss is
+    evaluated on the plotting sample.
     """
-    path_taken = _surface_path(snapshot)
-    names = [f"coef[{i}]" for i in range(_feature_count(snapshot))] + ["intercept"]
-    a_range, b_range = surface_ranges([snapshot]) if ranges is None else ranges
-    losses = loss_grid(snapshot, a_range, b_range)
-    fig = _new_figure()
-    ax = fig.add_subplot()
-    levels = _contour_levels(losses)
-    if levels is not None:
-        filled = ax.contourf(a_range, b_range, losses, levels=levels, cmap="viridis", alpha=0.8)
-        fig.colorbar(filled, ax=ax, label="loss")
-    ax.plot(
-        path_taken[:, 0],
-        path_taken[:, 1],
-        color="white",
-        linewidth=1.5,
-        marker="o",
-        markersize=3,
-        markeredgecolor="black",
-        label="path",
-    )
-    ax.plot(
-        *path_taken[0, :2], marker="s", color="orange", markersize=7, linestyle="", label="start"
-    )
-    ax.plot(*path_taken[-1, :2], marker="*", color="red", markersize=12, linestyle="", label="now")
-    ax.legend(loc="best")
-    ax.set_xlabel(names[0])
-    ax.set_ylabel(names[1])
-    ax.set_title(_title(snapshot, "loss surface"))
-    return save_figure(fig, path)
+
+    what = "loss surface"
+
+    def __init__(self, snapshot: Snapshot, *,
+                 ranges: tuple[np.ndarray, np.ndarray] | None = None,
+                 view: PathView | None = None) -> None:
+        super().__init__(snapshot)
+        ax = self.axes
+        path_taken = _surface_path(snapshot)
+        # A fixed surface: two parameters, or a view given by the caller (an animation's,
+        # through its longest path, whose frames draw prefixes of that path).
+        self._view = view
+        self._two_params = path_taken.shape[1] == 2 or view is not None
+        self._colorbar = None
+        self._image = None
+        (self.path_line,) = ax.plot([], [], color="white", linewidth=1.5, marker="o",
+                                    markersize=3, markeredgecolor="black", label="path")
+        (self.start,) = ax.plot([], [], marker="s", color="orange", markersize=7,
+                                linestyle="", label="start")
+        (self.now,) = ax.plot([], [], marker="*", color="red", markersize=12, linestyle="",
+                              label="now")
+        if self._two_params:
+            if view is not None:
+                self.ranges = view.ranges() if ranges is None else ranges
+                losses = view.loss_grid(snapshot, *self.ranges)
+            else:
+                self.ranges = surface_ranges([snapshot]) if ranges is None else ranges
+                losses = loss_grid(snapshot, *self.ranges)
+            a_range, b_range = self.ranges
+            levels = _contour_levels(losses)
+            if levels is not None:
+                filled = ax.contourf(a_range, b_range, losses, levels=levels, cmap="viridis",
+                                     alpha=0.8)
+                self.figure.colorbar(filled, ax=ax, label="loss")
+            ax.set_xlim(a_range[0], a_range[-1])
+            ax.set_ylim(b_range[0], b_range[-1])
+            self._animate(self.path_line, self.start, self.now)
+        else:
+            self.ranges = None
+        if path_taken.shape[1] == 2:
+            ax.set_xlabel(_coef_name(snapshot, 0))
+            ax.set_ylabel("intercept")
+        else:
+            ax.set_xlabel("direction 1: the path's main direction (through every point)")
+            ax.set_ylabel("direction 2: its second direction")
+        if self._two_params:
+            self._animate_legend()
+        else:
+            ax.legend(loc="best")
+
+    def fits(self, snapshot: Snapshot) -> bool:
+        if not self._two_params:
+            return True
+        points = _surface_path(snapshot)
+        a_range, b_range = self.ranges
+        return bool(np.all((a_range[0] <= points[:, 0]) & (points[:, 0] <= a_range[-1])
+                           & (b_range[0] <= points[:, 1]) & (points[:, 1] <= b_range[-1])))
+
+    def update(self, snapshot: Snapshot) -> None:
+        super().update(snapshot)
+        if self._view is not None:
+            points = self._view.project(_surface_path(snapshot))
+        elif self._two_params:
+            points = _surface_path(snapshot)
+        else:
+            points = self._update_view(snapshot)
+        self.path_line.set_data(points[:, 0], points[:, 1])
+        # Past ~100 points the markers overlap anyway; drawing each would cost milliseconds.
+        self.path_line.set_markevery(max(1, len(points) // 100))
+        self.start.set_data(points[:1, 0], points[:1, 1])
+        self.now.set_data(points[-1:, 0], points[-1:, 1])
+
+    def _update_view(self, snapshot: Snapshot) -> np.ndarray:
+        """Redraw the whole axes on a view through the path; returns the drawn points."""
+        view = path_view(snapshot)
+        a_range, b_range = view.ranges()
+        losses = view.loss_grid(snapshot, a_range, b_range)
+        levels = _contour_levels(losses)
+        ax = self.axes
+        if self._image is None:
+            self._image = ax.imshow(losses, extent=(a_range[0], a_range[-1], b_range[0],
+                                                    b_range[-1]), origin="lower", aspect="auto",
+                                    cmap="viridis", alpha=0.8, interpolation="bilinear",
+                                    zorder=0)
+            self._colorbar = self.figure.colorbar(self._image, ax=ax, label="loss")
+        self._image.set_data(losses)
+        self._image.set_extent((a_range[0], a_range[-1], b_range[0], b_range[-1]))
+        if levels is not None:
+            self._image.set_norm(BoundaryNorm(levels, 256))
+        ax.set_xlim(a_range[0], a_range[-1])
+        ax.set_ylim(b_range[0], b_range[-1])
+        self._background = None  # everything moved: the next frame is a full draw
+        return view.coords
+
+    def frame(self, snapshot: Snapshot) -> np.ndarray:
+        if self._two_params:
+            return super().frame(snapshot)
+        self.update(snapshot)
+        self._status.set_animated(False)
+        self.figure.canvas.draw()
+        self.figure.set_layout_engine("none")  # solved on the first frame; kept since
+        self._status.set_position(self.axes.title.get_position())
+        self._freeze_legend()
+        return np.asarray(self.figure.canvas.buffer_rgba())
+
+
+def _coef_name(snapshot: Snapshot, index: int) -> str:
+    if index < len(snapshot.feature_names) and snapshot.feature_names[index]:
+        return f"coef of {snapshot.feature_names[index]}"
+    return f"coef[{index}]"
+
+
+# --------------------------------------------------------------------------- surfaces
 
 
 def loss_grid(snapshot: Snapshot, a_values: np.ndarray, b_values: np.ndarray) -> np.ndarray:
@@ -223,32 +539,34 @@ def loss_grid(snapshot: Snapshot, a_values: np.ndarray, b_values: np.ndarray) ->
 
     ``a_values`` (shape ``(na,)``) replaces the first entry of ``[*coef, intercept]``,
     ``b_values`` (shape ``(nb,)``) the second; the others keep their current values.
-    Returns shape ``(nb, na)`` (rows follow ``b``, as contour plots expect): MSE for linear
-    models, the mean negative log-likelihood for logistic ones.
+    Returns shape ``(nb, na)`` (rows follow ``b``, as contour plots expect).
     """
     design = _design(snapshot)
+    flat = np.append(snapshot.params["coef"], snapshot.params["intercept"])
+    a_grid, b_grid = np.meshgrid(a_values, b_values)
+    points = np.repeat(flat[None, :], a_grid.size, axis=0)
+    points[:, 0], points[:, 1] = a_grid.ravel(), b_grid.ravel()
+    return losses_at(snapshot, points, design).reshape(a_grid.shape)
+
+
+def losses_at(snapshot: Snapshot, points: np.ndarray,
+              design: np.ndarray | None = None) -> np.ndarray:
+    """The loss on the plotting sample at each flat parameter vector ``[*coef, intercept]``
+    of ``points`` ``(m, n_params)``; shape ``(m,)``. Computed in blocks of bounded size."""
+    design = _design(snapshot) if design is None else design
     y = np.asarray(snapshot.y, dtype=float)
     loss_of_z = snapshot.maths.loss_of_z
-    flat = np.append(snapshot.params["coef"], snapshot.params["intercept"])
-    fixed_part = design[:, 2:] @ flat[2:]
-    a_grid, b_grid = np.meshgrid(a_values, b_values)
-    a_flat, b_flat = a_grid.ravel(), b_grid.ravel()
-    out = np.empty(a_flat.size)
-    # One (block x samples) matrix at a time: vectorised, with bounded memory.
+    out = np.empty(len(points))
     block = max(1, _GRID_BLOCK_ELEMENTS // max(1, len(design)))
-    for start in range(0, a_flat.size, block):
+    for start in range(0, len(points), block):
         stop = start + block
-        z = (
-            np.outer(a_flat[start:stop], design[:, 0])
-            + np.outer(b_flat[start:stop], design[:, 1])
-            + fixed_part
-        )
-        out[start:stop] = loss_of_z(z, y)
-    return out.reshape(a_grid.shape)
+        out[start:stop] = loss_of_z(points[start:stop] @ design.T, y)
+    return out
 
 
 def surface_ranges(snapshots: Sequence[Snapshot]) -> tuple[np.ndarray, np.ndarray]:
-    """The ``(a_values, b_values)`` grid of the surface plot that shows every snapshot's path.
+    """The ``(a_values, b_values)`` grid of the two-parameter surface plot that shows every
+    snapshot's path.
 
     For linear models it also takes in the least-squares optimum of the two parameters, so
     the bowl shows where descent is heading, not only where it has been.
@@ -270,6 +588,83 @@ def surface_ranges(snapshots: Sequence[Snapshot]) -> tuple[np.ndarray, np.ndarra
     return _padded_range(stacked[:, 0]), _padded_range(stacked[:, 1])
 
 
+class PathView:
+    """A 2-D view of a parameter path in which every path point sits on its own loss.
+
+    Coordinates: ``reference + a * u + b * v``, with ``reference`` the path's last point and
+    ``u``, ``v`` the path's two principal directions about it (Li et al. 2018, "Visualizing
+    the Loss Landscape of Neural Nets"). A plane holds only three points of a path in many
+    dimensions, so the surface is a *sheet* through the path: at ``(a, b)`` it adds the
+    off-plane offset of the path points, interpolated by inverse squared distance (exact at
+    each point). So the loss drawn under each path point is that point's real loss.
+    """
+
+    def __init__(self, path_taken: np.ndarray) -> None:
+        path_taken = np.asarray(path_taken, dtype=float)
+        self.reference = path_taken[-1]
+        offsets = path_taken - self.reference
+        self.u, self.v = _principal_directions(offsets)
+        self.coords = np.column_stack([offsets @ self.u, offsets @ self.v])
+        self.residuals = offsets - np.outer(self.coords[:, 0], self.u) - np.outer(
+            self.coords[:, 1], self.v)
+
+    def project(self, points: np.ndarray) -> np.ndarray:
+        """View coordinates ``(m, 2)`` of flat parameters ``points`` ``(m, n_params)``: on the
+        sheet exactly for the path's own points (an animation draws prefixes of it)."""
+        offsets = np.asarray(points, dtype=float) - self.reference
+        return np.column_stack([offsets @ self.u, offsets @ self.v])
+
+    def ranges(self, points: int = GRID_POINTS) -> tuple[np.ndarray, np.ndarray]:
+        return (_padded_range(self.coords[:, 0], points), _padded_range(self.coords[:, 1], points))
+
+    def params_at(self, coords: np.ndarray) -> np.ndarray:
+        """The flat parameters at view coordinates ``coords`` ``(m, 2)``: ``(m, n_params)``."""
+        coords = np.asarray(coords, dtype=float)
+        squared = ((coords[:, None, :] - self.coords[None, :, :]) ** 2).sum(axis=2)
+        exact = squared <= 1e-24 * max(1.0, float(np.abs(self.coords).max()) ** 2)
+        with np.errstate(divide="ignore"):
+            weights = np.where(exact, 0.0, 1.0 / squared)
+        hit = exact.any(axis=1)
+        weights[hit] = exact[hit]  # on a path point: that point's offset, exactly
+        weights /= weights.sum(axis=1, keepdims=True)
+        return (self.reference + np.outer(coords[:, 0], self.u) + np.outer(coords[:, 1], self.v)
+                + weights @ self.residuals)
+
+    def loss_grid(self, snapshot: Snapshot, a_values: np.ndarray,
+                  b_values: np.ndarray) -> np.ndarray:
+        """The loss on the plotting sample over the view's grid, shape ``(nb, na)``."""
+        a_grid, b_grid = np.meshgrid(a_values, b_values)
+        params = self.params_at(np.column_stack([a_grid.ravel(), b_grid.ravel()]))
+        return losses_at(snapshot, params).reshape(a_grid.shape)
+
+
+def path_view(snapshot: Snapshot) -> PathView:
+    """The :class:`PathView` of ``snapshot``'s parameter path."""
+    return PathView(_surface_path(snapshot))
+
+
+def _principal_directions(offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Two orthonormal directions: the top principal directions of ``offsets`` ``(m, d)``,
+    completed with coordinate axes where the path has fewer than two."""
+    dims = offsets.shape[1]
+    directions: list[np.ndarray] = []
+    if np.any(offsets):
+        _, singular, right = np.linalg.svd(offsets, full_matrices=False)
+        scale = singular[0]
+        directions = [right[i] for i in range(min(2, len(singular)))
+                      if singular[i] > 1e-12 * scale]
+    for axis in range(dims):
+        if len(directions) == 2:
+            break
+        candidate = np.eye(dims)[axis]
+        for d in directions:
+            candidate = candidate - (candidate @ d) * d
+        norm = np.linalg.norm(candidate)
+        if norm > 1e-6:
+            directions.append(candidate / norm)
+    return directions[0], directions[1]
+
+
 def _design(snapshot: Snapshot) -> np.ndarray:
     """The plotting sample with a column of ones: ``design @ [*coef, intercept]`` is ``z``."""
     X = np.asarray(snapshot.X, dtype=float)
@@ -277,27 +672,13 @@ def _design(snapshot: Snapshot) -> np.ndarray:
 
 
 def _surface_path(snapshot: Snapshot) -> np.ndarray:
-    """The snapshot's parameter path, shape ``(epoch + 1, n_params)``, if it can be drawn."""
-    check_renderer_fits("surface", snapshot)
+    """The snapshot's parameter path, shape ``(epoch + 1, n_params)``."""
     if snapshot.path is None:
         raise ValueError("the 'surface' plot needs the snapshot's parameter path, got path=None")
     return np.asarray(snapshot.path, dtype=float)
 
 
-def _padded_range(values: np.ndarray, points: int = GRID_POINTS) -> np.ndarray:
-    finite = values[np.isfinite(values)]
-    low, high = (finite.min(), finite.max()) if finite.size else (-1.0, 1.0)
-    pad = max(0.25 * (high - low), 0.1 * max(abs(low), abs(high)), 0.5)
-    return np.linspace(low - pad, high + pad, points)
-
-
-def _contour_levels(values: np.ndarray, count: int = 20) -> np.ndarray | None:
-    finite = values[np.isfinite(values)]
-    if finite.size == 0 or finite.max() <= finite.min():
-        return None  # a flat surface has no contours to draw
-    if _spans_decades(finite):
-        return np.geomspace(finite.min(), finite.max(), count)
-    return np.linspace(finite.min(), finite.max(), count)
+# --------------------------------------------------------------------------- one-off charts
 
 
 def render_comparison(
@@ -331,68 +712,29 @@ def render_comparison(
     return save_figure(fig, path)
 
 
-Renderer = Callable[[Snapshot, "str | os.PathLike[str]"], object]
+def write_frame(plot: LivePlot, snapshot: Snapshot, path: str | os.PathLike[str]) -> Path:
+    """Draw ``snapshot`` with ``plot`` and write the PNG to ``path`` atomically."""
+    return write_bytes_atomic(path, plot.png(snapshot))
 
-RENDERERS: dict[str, Renderer] = {
-    "loss": render_loss,
-    "fit": render_fit,
-    "boundary": render_boundary,
-    "surface": render_surface,
+
+#: The live plot of each built-in kind.
+PLOTS: dict[str, type[LivePlot]] = {
+    "loss": LossPlot,
+    "fit": FitPlot,
+    "boundary": BoundaryPlot,
+    "surface": SurfacePlot,
 }
 
 
-# --------------------------------------------------------------------------- what each draws
+# The renderer objects live in gdplot.renderers (which imports this module); these names are
+# kept importable from here for code written before they moved.
+_MOVED = {"RENDERERS", "RenderFunction", "Renderer", "check_renderer_fits", "render_boundary", "render_fit",
+          "render_loss", "render_surface", "renderer_problem"}
 
 
-def _fit_problem(model: str, n_features: int) -> str | None:
-    if n_features == 1:
-        return None
-    return (
-        f"the 'fit' plot needs exactly 1 feature, got {n_features} features "
-        "(use 'boundary' for 2-feature classification or 'surface'/'loss')"
-    )
+def __getattr__(name: str) -> object:
+    if name in _MOVED:
+        from gdplot import renderers
 
-
-def _boundary_problem(model: str, n_features: int) -> str | None:
-    if model_maths(model).task == "classification" and n_features == 2:
-        return None
-    return (
-        "the 'boundary' plot needs a logistic model with exactly 2 features, "
-        f"got model={model!r} with {n_features} features"
-    )
-
-
-def _surface_problem(model: str, n_features: int) -> str | None:
-    if model_maths(model).linear_in_params:
-        return None
-    return (
-        "the 'surface' plot needs a linear or logistic model with a parameter path, "
-        f"got model={model!r}"
-    )
-
-
-_PROBLEMS: dict[str, Callable[[str, int], str | None]] = {
-    "fit": _fit_problem,
-    "boundary": _boundary_problem,
-    "surface": _surface_problem,
-}
-
-
-def renderer_problem(kind: str, model: str, n_features: int) -> str | None:
-    """Why the built-in plot ``kind`` cannot draw a ``model`` (``"linear"``, ``"logistic"``,
-    ``"mlp"``) fitted on ``n_features`` features, or ``None`` if it can (``"loss"`` draws any)."""
-    problem = _PROBLEMS.get(kind)
-    return None if problem is None else problem(model, n_features)
-
-
-def check_renderer_fits(kind: str | Renderer, snapshot: Snapshot) -> None:
-    """Raise ``ValueError`` if the built-in plot ``kind`` (its name or its function in
-    ``RENDERERS``) cannot draw ``snapshot``'s model; any other renderer is not checked.
-
-    The renderers call it first; plot callbacks call it before training starts.
-    """
-    if not isinstance(kind, str):
-        kind = next((name for name, render in RENDERERS.items() if render is kind), "")
-    problem = renderer_problem(kind, snapshot.model, _feature_count(snapshot))
-    if problem is not None:
-        raise ValueError(problem)
+        return getattr(renderers, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -36,6 +36,13 @@ class Snapshot:
         path: for linear models, the flattened ``[*coef, intercept]`` at the start and at the
             end of every epoch so far, shape ``(epoch + 1, n_features + 1)``; ``None`` for MLP.
         label: a free-form name for the run (for titles and legends).
+        run_id: identifies the fit the snapshot belongs to ("" if unknown). A renderer keeps
+            one cached figure per run and releases it after the run's last epoch.
+        epochs_total: the epochs the run will train for (0 if unknown): fixes the x-range of
+            a live loss plot, and tells a renderer which frame is the last.
+        feature_names: names of the features for axis labels (``()``: ``x[0]``, ``x[1]``).
+        target_name: name of the target for axis labels (``""``: ``y``).
+        class_names: a classifier's two class labels for legends (``()``: ``y = 0``/``y = 1``).
     """
 
     model: str
@@ -49,6 +56,11 @@ class Snapshot:
     initial_loss: float = float("nan")
     path: np.ndarray | None = None
     label: str = ""
+    run_id: str = ""
+    epochs_total: int = 0
+    feature_names: tuple[str, ...] = ()
+    target_name: str = ""
+    class_names: tuple[str, ...] = ()
     extra: dict[str, object] = field(default_factory=dict)
 
     @property
@@ -63,3 +75,29 @@ class Snapshot:
         class, shape ``(n,)``.
         """
         return self.maths.output(self.params, X)
+
+    @property
+    def is_last(self) -> bool:
+        """True if this is the run's last epoch (known only when ``epochs_total`` is)."""
+        return self.epochs_total > 0 and self.epoch >= self.epochs_total
+
+    def feature_name(self, index: int) -> str:
+        """The axis label of feature ``index``: its name if given, else ``x[index]``."""
+        if index < len(self.feature_names) and self.feature_names[index]:
+            return str(self.feature_names[index])
+        return f"x[{index}]"
+
+    @property
+    def target_label(self) -> str:
+        """The axis label of the target: ``target_name`` if given, else ``y``."""
+        return self.target_name or "y"
+
+    def class_name(self, label: int) -> str:
+        """The legend entry of class ``label`` (0 or 1): ``y = <its name>`` (``y`` being
+        ``target_label``), ``y = 0``/``y = 1`` when ``class_names`` is not given."""
+        name = str(self.class_names[label]) if label < len(self.class_names) else ""
+        try:  # numeric labels read best plainly: 1.0 as 1
+            name = f"{float(name):g}"
+        except ValueError:
+            pass
+        return f"{self.target_label} = {name or label}"
