@@ -229,6 +229,128 @@ def test_one_ctrl_c_ends_an_exit_drain_stuck_on_a_hung_task(tmp_path):
     assert "KeyboardInterrupt" in stderr
 
 
+# -- exit_timeout: a hung task cannot hold the exit forever ---------------------------------------
+
+
+def test_exit_timeout_ends_an_exit_stuck_on_a_hung_task_and_says_what_was_abandoned(
+        run_script, tmp_path):
+    # As in the issue: close(timeout=1) gave up, and the process still never exited.
+    result = run_script(PRELUDE + """
+    q = TaskQueue(1, name="stuck", exit_timeout=1)
+    q.add_task(threading.Event().wait)  # hangs for ever
+    for i in range(3):
+        q.add_task(write, str(i))
+    print("close", q.close(timeout=0.1))
+    """, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "close False\n"
+    assert ("stuck: exit_timeout=1s passed; the process exits, abandoning 4 unfinished task(s) "
+            "(1 running, 3 pending)") in result.stderr
+    assert written(tmp_path) == set()
+
+
+def test_exit_timeout_gives_up_on_the_hung_queue_only(run_script, tmp_path):
+    result = run_script(PRELUDE + """
+    hung = TaskQueue(1, name="hung", exit_timeout=0.5)
+    hung.add_task(threading.Event().wait)
+    healthy = TaskQueue(2, name="healthy", exit_timeout=None)
+    for i in range(50):
+        healthy.add_task(write, str(i))
+    """, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "hung: exit_timeout=0.5s passed" in result.stderr and "healthy" not in result.stderr
+    assert written(tmp_path) == {str(i) for i in range(50)}
+
+
+def test_the_default_exit_timeout_is_the_documented_one():
+    from taskqueue import EXIT_TIMEOUT, TaskQueue
+    q = TaskQueue(0, drain_at_exit=False)
+    assert q.exit_timeout == EXIT_TIMEOUT == 20.0
+
+
+# -- drain_on_signal ------------------------------------------------------------------------------
+
+SIGTERM_SCRIPT = PRELUDE + """
+    from taskqueue import drain_on_signal
+    INSTALL
+    q = TaskQueue(1)
+    gate = threading.Event()
+    q.add_task(gate.wait, 30)  # the writes stay queued until the main thread is interrupted
+    for i in range(10):
+        q.add_task(write, str(i))
+    try:
+        print("queued", flush=True)
+        time.sleep(60)  # SIGTERM arrives here
+    finally:
+        gate.set()
+"""
+
+
+def run_and_terminate(tmp_path, install: str) -> subprocess.CompletedProcess:
+    script = tmp_path / "terminated.py"
+    script.write_text(textwrap.dedent(SIGTERM_SCRIPT.replace("INSTALL", install)))
+    with subprocess.Popen([sys.executable, str(script), str(tmp_path)], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True) as process:
+        try:
+            assert process.stdout.readline() == "queued\n"
+            process.send_signal(signal.SIGTERM)
+            stdout, stderr = process.communicate(timeout=30)
+        finally:
+            process.kill()
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGTERM") or os.name != "posix", reason="POSIX signals")
+def test_sigterm_after_drain_on_signal_runs_every_queued_write_and_exits_143(tmp_path):
+    result = run_and_terminate(tmp_path, "drain_on_signal()")
+    assert result.returncode == 143, result.stderr
+    assert result.stderr == ""
+    assert written(tmp_path) == {str(i) for i in range(10)}
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGTERM") or os.name != "posix", reason="POSIX signals")
+def test_the_library_installs_no_signal_handler_of_its_own(tmp_path):
+    result = run_and_terminate(tmp_path, "")
+    assert result.returncode == -signal.SIGTERM  # SIGTERM's default action: nothing drained
+    assert written(tmp_path) == set()
+
+
+# -- Ctrl-C leaving ``with``: a second one stops the wait, with one traceback -----------------------
+
+
+@pytest.mark.skipif(not hasattr(signal, "pthread_kill"), reason="needs signal.pthread_kill")
+def test_a_second_ctrl_c_in_with_stops_waiting_with_one_traceback(run_script, tmp_path):
+    result = run_script(PRELUDE + """
+    import logging, signal
+    logging.basicConfig(format="%(message)s")
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even as a background job
+    release = threading.Event()
+
+    def ctrl_c():
+        signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+
+    def running():
+        print("running", flush=True)
+        ctrl_c()          # Ctrl-C in the with block (the main thread sleeps there)
+        time.sleep(0.5)   # a stand-in for a long upload, which __exit__ now waits for...
+        ctrl_c()          # ...until a second Ctrl-C
+        release.wait(30)
+
+    with TaskQueue(1, name="uploads", exit_timeout=30) as q:
+        q.add_task(running)
+        for i in range(20):
+            q.add_task(write, str(i))
+        time.sleep(30)
+    """, timeout=60)
+    assert result.returncode != 0
+    assert result.stdout == "running\n"
+    assert result.stderr.count("Traceback") == 1 and "KeyboardInterrupt" in result.stderr
+    assert "KeyboardInterrupt: uploads cancelled 20 pending task(s)" in result.stderr
+    assert "second KeyboardInterrupt: uploads no longer waits" in result.stderr
+    assert "exit_timeout" not in result.stderr  # the exit did not wait for it again either
+    assert written(tmp_path) == set()
+
+
 # -- fork ----------------------------------------------------------------------------------------
 
 # In each child: a watchdog turns a hang into a SIGALRM death, and os._exit reports the outcome.
