@@ -2,7 +2,9 @@
 
 Candidates, each with its worker threads started (and having run one task) before the timer:
 
-- ``TaskQueue.add_task(noop)`` and ``TaskQueue.submit(noop)``;
+- ``TaskQueue.add_task(noop)`` and ``TaskQueue.submit(noop)``, and ``add_task`` on a queue
+  made with ``copy_context=True`` (each task runs in a copy of its adder's context: what
+  that option costs);
 - a bare ``queue.Queue``: ``put((fn, args, kwargs))`` and the textbook worker loop
   (``get``, call, ``task_done``), finished with ``Queue.join()``;
 - ``queue.SimpleQueue`` with the same loop, finished by one stop sentinel per worker;
@@ -128,6 +130,14 @@ class _TaskQueueAddTask(_Candidate):
         self.queue.close()
 
 
+class _TaskQueueCopyContext(_TaskQueueAddTask):
+    label = "TaskQueue.add_task (copy_context)"
+
+    def __init__(self, workers: int) -> None:
+        _Candidate.__init__(self, workers)
+        self.queue = TaskQueue(workers, name="bench", copy_context=True)
+
+
 class _TaskQueueSubmit(_TaskQueueAddTask):
     label = "TaskQueue.submit"
 
@@ -200,7 +210,8 @@ class _Executor(_Candidate):
 
 
 CANDIDATES: tuple[type[_Candidate], ...] = (
-    _TaskQueueAddTask, _TaskQueueSubmit, _BareQueue, _SimpleQueue, _Executor)
+    _TaskQueueAddTask, _TaskQueueCopyContext, _TaskQueueSubmit, _BareQueue, _SimpleQueue,
+    _Executor)
 
 
 def _trial(candidate_type: type[_Candidate], workers: int, tasks: int) -> dict[str, float]:
