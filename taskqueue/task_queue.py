@@ -12,12 +12,12 @@ The queue is the standard library's, used through its intended hooks (``_put``, 
   interpreter exit, and a queue that keeps working in a forked child.
 
 Locking: the pending items, the counters, ``_latest``, ``_running_keys``, ``_unreported``,
-``_state``, ``_broken`` and ``_workers`` are guarded by ``self.mutex``, the one lock that ``queue.Queue`` creates
-(``closed``, ``__repr__`` and the exit drain only read them, unlocked, for a hint). The
-settings (``overflow``, ``on_error``, ...) are plain attributes, set once. No user code (a
-task, a future's done-callback, ``on_error``, an argument's ``__del__``) runs while the mutex
-is held, with one exception: an ``add_latest`` key's ``__hash__``/``__eq__``, which must not
-call back into the queue. The three conditions share the mutex:
+``_state``, ``_broken`` and ``_workers`` are guarded by ``self.mutex``, the one lock that
+``queue.Queue`` creates (``closed``, ``__repr__`` and the exit drain only read them, unlocked,
+for a hint). The settings (``overflow``, ``on_error``, ...) are plain attributes, set once.
+No user code (a task, a future's done-callback, ``on_error``, an argument's ``__del__``) runs
+while the mutex is held, with one exception: an ``add_latest`` key's ``__hash__``/``__eq__``,
+which must not call back into the queue. The three conditions share the mutex:
 - ``not_empty``: notified when an item (task or stop sentinel) is queued, or when an
   ``add_latest`` task waiting for its key's running task may start; workers wait on it.
 - ``not_full``: notified when a slot frees up or the queue closes; blocked producers wait on it.
@@ -210,7 +210,10 @@ class TaskQueue(queue.Queue, concurrent.futures.Executor):
         self._broken: str | None = None  # why a failing initializer broke the queue
         self._given_up = False  # the exit no longer waits for this queue's tasks
         try:
-            self._start_workers()
+            # Under the mutex, so that a worker whose initializer fails at once sees them all
+            # when it stops the others.
+            with self.mutex:
+                self._start_workers()
         except RuntimeError as exc:  # the system refused one more thread
             started = len(self._workers)
             self.close()

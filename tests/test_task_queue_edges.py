@@ -406,3 +406,27 @@ def test_closed_and_broken_errors_stay_distinct(make_queue):
     assert not isinstance(TaskQueueClosed("x"), concurrent.futures.BrokenExecutor)
     with pytest.raises(queue.Empty):
         q.get_nowait()
+
+
+def test_an_initializer_failing_in_one_worker_only_still_lets_close_stop_the_others(make_queue):
+    # The healthy workers must get their stop sentinels, or close() would wait for ever.
+    lock = threading.Lock()  # guards calls
+    calls = []
+
+    def fail_first():
+        with lock:
+            calls.append(None)
+            first = len(calls) == 1
+        if first:
+            raise RuntimeError("only the first worker's initializer fails")
+
+    for _ in range(20):
+        calls.clear()
+        q = make_queue(3, initializer=fail_first, on_error=lambda failure: None)
+        try:  # a healthy worker may run it before the first one's initializer fails
+            q.submit(lambda: None).result(WAIT)
+        except BrokenTaskQueue:
+            pass
+        assert q.close(timeout=WAIT)
+        with pytest.raises(BrokenTaskQueue):
+            q.add_task(print)
