@@ -12,7 +12,6 @@ With ``executor=None`` plots render synchronously instead, which is simple and s
 from __future__ import annotations
 
 import dataclasses
-import functools
 import logging
 import math
 import os
@@ -24,14 +23,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from gdplot.render import (
-    RENDERERS,
-    Renderer,
-    atomic_writer,
-    check_renderer_fits,
-    render_surface,
-    surface_ranges,
-)
+import numpy as np
+
+from gdplot.atomic import atomic_writer
+from gdplot.render import path_view, surface_ranges
+from gdplot.renderers import RENDERERS, check_renderer_fits, render_surface
+from gdplot.renderers import Renderer as BuiltinRenderer
+from gdplot.renderers import RenderFunction as Renderer
 from gdplot.dispatch import RenderDispatcher, check_sendable
 from gdplot.snapshot import Snapshot
 from gdplot.validation import check_int, check_real
@@ -42,11 +40,14 @@ logger = logging.getLogger("gdplot")
 
 
 def _resolve_renderer(kind: object) -> tuple[str, Renderer]:
-    """``(name for file names, render function)`` for a built-in name or a callable."""
+    """``(name for file names, renderer)`` for a built-in name, a built-in renderer object
+    (``gdplot.renderers.render_loss``, ...) or any ``render(snapshot, path)`` callable."""
     if isinstance(kind, str):
         if kind not in RENDERERS:
             raise ValueError(f"kind must be one of {sorted(RENDERERS)} or a callable, got {kind!r}")
         return kind, RENDERERS[kind]
+    if isinstance(kind, BuiltinRenderer):
+        return kind.name, kind
     if not callable(kind):
         raise TypeError(f"kind must be a renderer name or a callable, got {type(kind).__name__}")
     name = re.sub(r"[^A-Za-z0-9_-]+", "", getattr(kind, "__name__", "")) or "plot"
@@ -264,16 +265,27 @@ def render_gif(
     if not snapshots:
         raise ValueError("render_gif needs at least one snapshot, got none")
     frame_seconds = check_real(frame_seconds, "frame_seconds", minimum=0, inclusive=False)
-    if render is render_surface:
-        render = functools.partial(render_surface, ranges=surface_ranges(snapshots))
     path = Path(path)
     frames = []
-    with tempfile.TemporaryDirectory(prefix="gdplot-gif-") as scratch:
-        for index, snapshot in enumerate(snapshots):
-            frame_path = Path(scratch) / f"frame{index:05d}.png"
-            render(snapshot, frame_path)
-            with Image.open(frame_path) as image:
-                frames.append(image.convert("RGB"))
+    if isinstance(render, BuiltinRenderer):
+        # Built-in plots draw straight into pixels, no files. A surface's frames share one
+        # grid, fitted to every snapshot's path (or, past two parameters, one view through
+        # the longest path), so the axes hold still.
+        options: dict[str, object] = {}
+        if render is render_surface and np.shape(snapshots[-1].path)[1:] == (2,):
+            options["ranges"] = surface_ranges(snapshots)
+        elif render is render_surface:
+            options["view"] = path_view(max(snapshots, key=lambda s: s.epoch))
+        for snapshot in snapshots:
+            pixels = render.fresh(snapshot, **options).frame(snapshot)
+            frames.append(Image.fromarray(pixels).convert("RGB"))
+    else:
+        with tempfile.TemporaryDirectory(prefix="gdplot-gif-") as scratch:
+            for index, snapshot in enumerate(snapshots):
+                frame_path = Path(scratch) / f"frame{index:05d}.png"
+                render(snapshot, frame_path)
+                with Image.open(frame_path) as image:
+                    frames.append(image.convert("RGB"))
     with atomic_writer(path) as file:
         frames[0].save(
             file,

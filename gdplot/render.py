@@ -152,6 +152,8 @@ def _loss_axis(losses: np.ndarray) -> tuple[str, tuple[float, float]]:
         return "log", (10.0 ** math.floor(math.log10(low)), 10.0 ** math.ceil(math.log10(high)))
     top = _nice_ceil(high) if high > 0 else 1.0
     bottom = _nice_floor(low) if low > 0 else (low if low < 0 else 0.0)
+    if 0 < bottom <= 0.2 * top:  # so close to zero that zero reads better (and stays put)
+        bottom = 0.0
     if bottom >= top:
         bottom = 0.0 if top > 0 else top - 1.0
     return "linear", (bottom, top)
@@ -218,6 +220,11 @@ class LivePlot:
     def fits(self, snapshot: Snapshot) -> bool:
         """Can this figure's background show ``snapshot``? (If not, build a new plot.)"""
         return True
+
+    @property
+    def title_text(self) -> str:
+        """The whole title as drawn: the heading, then the status line of the last frame."""
+        return f"{self.axes.get_title().rstrip()}\n{self._status.get_text().strip()}"
 
     def update(self, snapshot: Snapshot) -> None:
         """Set the changing artists from ``snapshot``."""

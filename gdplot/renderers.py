@@ -205,7 +205,9 @@ class FigureCache:
             del self._plots[key]
 
     def clear(self) -> None:
+        """Drop every live plot and restart the ``built`` count."""
         self._plots.clear()
+        self.built = 0
 
 
 # Each thread's own cache (a worker process has its own threads, so its own caches).

@@ -15,14 +15,18 @@ from PIL import Image
 
 from gdplot import render
 from gdplot.render import (
-    RENDERERS,
-    check_renderer_fits,
+    LivePlot,
     loss_grid,
+    path_view,
     render_comparison,
-    render_surface,
-    renderer_problem,
     save_figure,
     surface_ranges,
+)
+from gdplot.renderers import (
+    RENDERERS,
+    check_renderer_fits,
+    render_surface,
+    renderer_problem,
 )
 from gdplot.snapshot import Snapshot
 
@@ -88,12 +92,11 @@ def assert_valid_png(path, *, alone: bool = True) -> None:
         assert sorted(p.name for p in path.parent.iterdir()) == [path.name]
 
 
-@pytest.fixture
-def captured_figures(monkeypatch):
-    """Replace save_figure so a test can inspect the figure a renderer built."""
-    figures = []
-    monkeypatch.setattr(render, "save_figure", lambda fig, path: figures.append(fig))
-    return figures
+def drawn(kind: str, snapshot: Snapshot, **options) -> LivePlot:
+    """The live plot of ``kind`` after drawing ``snapshot`` (its figure can be inspected)."""
+    plot = RENDERERS[kind].fresh(snapshot, **options)
+    plot.frame(snapshot)
+    return plot
 
 
 VALID = [
@@ -174,16 +177,34 @@ def test_surface_without_a_parameter_path_is_refused(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_titles_name_model_label_epoch_and_loss(captured_figures):
+def test_titles_name_model_label_epoch_and_loss():
     snapshot = make_snapshot("linear", epoch=7, label="mini-batch")
     for kind in ("loss", "fit", "surface"):
-        RENDERERS[kind](snapshot, "unused.png")
-    for fig in captured_figures:
-        title = fig.axes[0].get_title()
-        assert "Linear regression" in title
-        assert "mini-batch" in title
-        assert "epoch 7" in title
-        assert f"{snapshot.loss:.4g}" in title
+        title = drawn(kind, snapshot).title_text
+        assert title.startswith("Linear regression (mini-batch): ")
+        assert title.endswith(f"\nepoch 7, loss {snapshot.loss:.4g}")
+
+
+@pytest.mark.parametrize("label", ["logistic", "Logistic regression", "", "  "])
+def test_a_title_says_each_thing_once(label):
+    snapshot = make_snapshot("logistic", 1, label=label)
+    title = drawn("loss", snapshot).title_text
+    assert title.splitlines()[0] == "Logistic regression: training loss"
+
+
+def test_axes_and_legends_use_the_given_names():
+    snapshot = dataclasses.replace(make_snapshot("logistic", 2), feature_names=("radius", "area"),
+                                   target_name="diagnosis", class_names=("benign", "malignant"))
+    plot = drawn("boundary", snapshot)
+    assert (plot.axes.get_xlabel(), plot.axes.get_ylabel()) == ("radius", "area")
+    legend = [text.get_text() for text in plot.axes.get_legend().get_texts()]
+    assert legend == ["diagnosis = benign", "diagnosis = malignant"]
+    fit = drawn("fit", dataclasses.replace(make_snapshot("linear", 1), feature_names=("size",),
+                                           target_name="price"))
+    assert (fit.axes.get_xlabel(), fit.axes.get_ylabel()) == ("size", "price")
+    plain = drawn("boundary", make_snapshot("logistic", 2))
+    assert (plain.axes.get_xlabel(), plain.axes.get_ylabel()) == ("x[0]", "x[1]")
+    assert [t.get_text() for t in plain.axes.get_legend().get_texts()] == ["y = 0", "y = 1"]
 
 
 @pytest.mark.parametrize(
@@ -193,21 +214,33 @@ def test_titles_name_model_label_epoch_and_loss(captured_figures):
         (np.array([1.0, 0.9, 0.8, 0.7]), "linear"),
     ],
 )
-def test_loss_plot_uses_log_scale_only_when_the_loss_spans_decades(
-    captured_figures, history, scale
-):
+def test_loss_plot_uses_log_scale_only_when_the_loss_spans_decades(history, scale):
     snapshot = make_snapshot("linear", epoch=4, history=history, initial_loss=float("nan"))
-    RENDERERS["loss"](snapshot, "unused.png")
-    ax = captured_figures[0].axes[0]
-    assert ax.get_yscale() == scale
-    np.testing.assert_array_equal(ax.lines[0].get_ydata(), history)
-    np.testing.assert_array_equal(ax.lines[0].get_xdata(), [1, 2, 3, 4])
+    plot = drawn("loss", snapshot)
+    assert plot.axes.get_yscale() == scale
+    np.testing.assert_array_equal(plot.line.get_ydata(), history)
+    np.testing.assert_array_equal(plot.line.get_xdata(), [1, 2, 3, 4])
+    low, high = plot.axes.get_ylim()
+    assert low <= history.min() and history.max() <= high
 
 
-def test_loss_plot_starts_at_epoch_zero_with_the_initial_loss(captured_figures):
+def test_loss_axes_grow_in_steps_and_end_where_a_fresh_plot_of_the_whole_run_would():
+    losses = np.geomspace(0.9, 0.004, 60)
+    limits = [render._loss_axis(losses[:n]) for n in range(1, 61)]
+    assert len(set(limits)) <= 6  # a handful of backgrounds for 60 frames
+    assert limits[-1] == render._loss_axis(losses)
+    for (_, (low, high)), n in zip(limits, range(1, 61)):
+        assert low <= losses[:n].min() and losses[:n].max() <= high
+
+
+def test_loss_plot_x_axis_runs_to_the_last_epoch_when_known():
+    snapshot = dataclasses.replace(make_snapshot("linear", epoch=3), epochs_total=50)
+    assert drawn("loss", snapshot).axes.get_xlim() == (0, 50)
+
+
+def test_loss_plot_starts_at_epoch_zero_with_the_initial_loss():
     snapshot = make_snapshot("linear", epoch=3)
-    RENDERERS["loss"](snapshot, "unused.png")
-    line = captured_figures[0].axes[0].lines[0]
+    line = drawn("loss", snapshot).line
     np.testing.assert_array_equal(line.get_xdata(), [0, 1, 2, 3])
     np.testing.assert_array_equal(line.get_ydata(), np.r_[snapshot.initial_loss, snapshot.history])
 
@@ -219,35 +252,66 @@ def test_loss_plot_of_a_diverging_run_still_renders(tmp_path):
     assert_valid_png(path)
 
 
-def test_fit_plot_draws_the_snapshots_prediction(captured_figures):
+def test_fit_plot_draws_the_snapshots_prediction():
     snapshot = make_snapshot("linear", epoch=2)
-    RENDERERS["fit"](snapshot, "unused.png")
-    curve = captured_figures[0].axes[0].lines[0]
+    curve = drawn("fit", snapshot).curve
     x = np.asarray(curve.get_xdata())
     expected = x * snapshot.params["coef"][0] + snapshot.params["intercept"]
     np.testing.assert_allclose(curve.get_ydata(), expected)
 
 
-@pytest.mark.parametrize(
-    ("n_features", "axis_names"),
-    [
-        (1, ("coef[0]", "intercept")),
-        (3, ("coef[0]", "coef[1]")),
-    ],
-)
-def test_surface_plots_the_first_two_parameters_and_the_path(
-    captured_figures, n_features, axis_names
-):
-    snapshot = make_snapshot("linear", n_features, epoch=5)
-    RENDERERS["surface"](snapshot, "unused.png")
-    ax = captured_figures[0].axes[0]
-    assert (ax.get_xlabel(), ax.get_ylabel()) == axis_names
-    path_line = ax.lines[0]
-    np.testing.assert_array_equal(path_line.get_xdata(), snapshot.path[:, 0])
-    np.testing.assert_array_equal(path_line.get_ydata(), snapshot.path[:, 1])
+def test_boundary_plot_draws_the_probability_and_the_half_line():
+    snapshot = make_snapshot("logistic", 2)
+    plot = drawn("boundary", snapshot)
+    proba = plot.image.get_array()
+    np.testing.assert_allclose(proba.ravel(), snapshot.decision(plot._grid))
+    xs, ys = (np.asarray(v) for v in plot.boundary.get_data())
+    on_line = np.column_stack([xs, ys])[np.isfinite(xs)]
+    assert len(on_line) > 10
+    np.testing.assert_allclose(snapshot.decision(on_line), 0.5, atol=0.01)
 
 
-def test_shared_surface_ranges_cover_every_path_and_hold_the_axes_still(captured_figures):
+def test_two_parameter_surface_plots_coef_and_intercept_and_the_path():
+    snapshot = make_snapshot("linear", 1, epoch=5)
+    plot = drawn("surface", snapshot)
+    assert (plot.axes.get_xlabel(), plot.axes.get_ylabel()) == ("coef[0]", "intercept")
+    np.testing.assert_array_equal(plot.path_line.get_xdata(), snapshot.path[:, 0])
+    np.testing.assert_array_equal(plot.path_line.get_ydata(), snapshot.path[:, 1])
+
+
+@pytest.mark.parametrize(("model", "n_features"), [("linear", 3), ("logistic", 2),
+                                                   ("logistic", 30)])
+def test_a_surface_of_more_parameters_draws_each_point_on_its_own_loss(model, n_features):
+    snapshot = make_snapshot(model, n_features, epoch=12)
+    plot = drawn("surface", snapshot)
+    assert "direction 1" in plot.axes.get_xlabel() and "through every point" in plot.axes.get_xlabel()
+    coords = np.column_stack([plot.path_line.get_xdata(), plot.path_line.get_ydata()])
+    assert coords.shape == (13, 2)
+    # The loss of the drawn surface under each drawn point is that point's own loss.
+    view = path_view(snapshot)
+    design = np.column_stack([snapshot.X, np.ones(len(snapshot.X))])
+    own = snapshot.maths.loss_of_z(snapshot.path @ design.T, snapshot.y)
+    for (a, b), loss in zip(coords, own):
+        on_grid = view.loss_grid(snapshot, np.array([a]), np.array([b]))
+        assert on_grid[0, 0] == pytest.approx(loss, rel=1e-9)
+    # ... and the start marker sits on the starting loss (not on a slice through the end).
+    start = np.column_stack([plot.start.get_xdata(), plot.start.get_ydata()])
+    assert view.loss_grid(snapshot, start[:, 0], start[:, 1])[0, 0] == pytest.approx(own[0])
+
+
+def test_a_real_fits_surface_shows_its_recorded_losses():
+    from gdplot import LogisticRegressionGD
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((150, 5))
+    y = (X @ [1.0, -2.0, 0.5, 0.0, 1.5] + 0.5 * rng.standard_normal(150) > 0).astype(int)
+    snapshot = LogisticRegressionGD(lr=0.5, epochs=15, random_state=0).fit(X, y).snapshot()
+    view = path_view(snapshot)
+    losses = [view.loss_grid(snapshot, np.array([a]), np.array([b]))[0, 0]
+              for a, b in view.coords]
+    np.testing.assert_allclose(losses, np.r_[snapshot.initial_loss, snapshot.history], rtol=1e-9)
+
+
+def test_shared_surface_ranges_cover_every_path_and_hold_the_axes_still():
     late = make_snapshot("linear", 1, epoch=6)
     early = dataclasses.replace(late, epoch=2, path=late.path[:3] - 5.0)  # off to one side
     ranges = surface_ranges([early, late])
@@ -255,16 +319,12 @@ def test_shared_surface_ranges_cover_every_path_and_hold_the_axes_still(captured
         for axis in (0, 1):
             assert grid[axis][0] < points[:, axis].min() and points[:, axis].max() < grid[axis][-1]
     # One snapshot's default grid is fitted to its own path only, so the axes differ ...
-    render_surface(early, "unused.png")
-    render_surface(late, "unused.png")
-    own = [(fig.axes[0].get_xlim(), fig.axes[0].get_ylim()) for fig in captured_figures]
-    assert own[0] != own[1]
+    own = [drawn("surface", s).axes for s in (early, late)]
+    assert (own[0].get_xlim(), own[0].get_ylim()) != (own[1].get_xlim(), own[1].get_ylim())
     # ... and the shared grid gives every frame the same axes.
-    captured_figures.clear()
-    render_surface(early, "unused.png", ranges=ranges)
-    render_surface(late, "unused.png", ranges=ranges)
-    shared = [(fig.axes[0].get_xlim(), fig.axes[0].get_ylim()) for fig in captured_figures]
-    assert shared[0] == shared[1]
+    shared = [drawn("surface", s, ranges=ranges).axes for s in (early, late)]
+    assert (shared[0].get_xlim(), shared[0].get_ylim()) == (shared[1].get_xlim(),
+                                                            shared[1].get_ylim())
 
 
 def reference_loss(snapshot: Snapshot, flat_params: np.ndarray) -> float:
@@ -322,14 +382,16 @@ def test_overwriting_a_live_file_replaces_it_with_the_new_frame(tmp_path):
     assert_valid_png(path)
 
 
-def test_render_comparison_draws_one_curve_per_run(tmp_path, captured_figures):
+def test_render_comparison_draws_one_curve_per_run(tmp_path, monkeypatch):
+    figures = []
+    monkeypatch.setattr(render, "save_figure", lambda fig, path: figures.append(fig))
     histories = {
         "batch": np.geomspace(10, 1, 20),
         "mini-batch": np.geomspace(10, 0.1, 20),
         "stochastic": np.geomspace(10, 0.05, 20),
     }
     render_comparison(histories, tmp_path / "unused.png")
-    ax = captured_figures[0].axes[0]
+    ax = figures[0].axes[0]
     assert [text.get_text().split(" (")[0] for text in ax.get_legend().get_texts()] == list(
         histories
     )
