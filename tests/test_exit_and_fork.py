@@ -159,16 +159,25 @@ def test_a_daemon_thread_feeding_a_live_plot_cannot_stall_the_exit(run_script, t
     # idle moment that never comes. What it queued before the exit is still rendered.
     result = run_script(PRELUDE + """
     q = TaskQueue(1, name="live")
-    started = threading.Event()
+    started, told = threading.Event(), threading.Event()
 
     def render(name):
         time.sleep(0.005)  # slower than the producer: there is always a frame pending
+        if threading._SHUTTING_DOWN:
+            # A render ending during the exit drain waits until the producer has said it was
+            # refused: else the exit could end, killing the daemon thread mid-message.
+            told.wait(5)
         write(name)
 
     def feed():
         i = 0
         while True:
-            q.add_latest("plot", render, f"frame{i}")
+            try:
+                q.add_latest("plot", render, f"frame{i}")
+            except TaskQueueClosed as refused:
+                print(refused, file=sys.stderr, flush=True)
+                told.set()
+                return
             started.set()
             i += 1
             time.sleep(0.001)
