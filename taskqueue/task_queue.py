@@ -8,8 +8,11 @@ The queue is the standard library's, used through its intended hooks (``_put``, 
 - a bounded queue with an overflow policy: block, drop the oldest, drop the newest, or raise;
 - a task that raises never kills its worker: it is counted, handed to ``on_error`` (or
   logged), and can be re-raised by ``join(raise_errors=True)``;
-- ``join`` with a timeout, ``close`` that drains or cancels, pending work drained at
-  interpreter exit, and a queue that keeps working in a forked child.
+- ``join`` with a timeout, ``close`` that drains or cancels (Ctrl-C leaving ``with``
+  cancels), pending work drained at interpreter exit within ``exit_timeout``, and a queue
+  that keeps working in a forked child;
+- ``ThreadPoolExecutor``'s ``initializer``/``initargs``, and tasks run in a copy of their
+  adder's ``contextvars`` context on request (``copy_context``).
 
 Locking: the pending items, the counters, ``_latest``, ``_running_keys``, ``_unreported``,
 ``_state``, ``_broken`` and ``_workers`` are guarded by ``self.mutex``, the one lock that
@@ -653,7 +656,7 @@ class TaskQueue(queue.Queue, concurrent.futures.Executor):
         """Under the mutex: accept no more work; one stop sentinel per live worker."""
         if self._state != _CLOSED:
             self._state = _CLOSED
-            stops = sum(1 for worker in self._workers if worker.is_alive() and worker is not exclude)
+            stops = sum(1 for w in self._workers if w.is_alive() and w is not exclude)
             self.queue.extend([_STOP] * stops)
             self._stops_queued += stops
             self.not_empty.notify_all()

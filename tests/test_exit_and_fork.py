@@ -324,7 +324,7 @@ def test_the_library_installs_no_signal_handler_of_its_own(tmp_path):
     assert written(tmp_path) == set()
 
 
-# -- Ctrl-C leaving ``with``: a second one stops the wait, with one traceback -----------------------
+# -- Ctrl-C leaving ``with``: a second one stops the wait, with one traceback -------------------
 
 
 @pytest.mark.skipif(not hasattr(signal, "pthread_kill"), reason="needs signal.pthread_kill")

@@ -287,7 +287,8 @@ def test_a_failing_initializer_breaks_the_queue(make_queue, caplog):
                 future.result(WAIT)
         for add in (lambda: q.submit(print), lambda: q.add_task(print),
                     lambda: q.add_latest("k", print), lambda: q.put(print)):
-            with pytest.raises(BrokenTaskQueue, match=r"gpu is broken: initializer .*init raised OSError"):
+            with pytest.raises(BrokenTaskQueue, match=r"gpu is broken: initializer .*init "
+                                                      r"raised OSError"):
                 add()
     assert issubclass(BrokenTaskQueue, concurrent.futures.thread.BrokenThreadPool)
     assert q.closed
