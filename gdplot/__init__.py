@@ -6,12 +6,20 @@
 array([7.])
 """
 
+from importlib import metadata as _metadata
+
 from gdplot.base import DivergenceError
 from gdplot.linear import LinearRegressionGD
 from gdplot.logistic import LogisticRegressionGD
 from gdplot.mlp import MLPRegressorGD
+from gdplot.persist import TrainedModel, load_model, save_model
 from gdplot.snapshot import Snapshot
 from gdplot.validation import NotFittedError
+
+try:
+    __version__ = _metadata.version("gdplot-taskqueue")
+except _metadata.PackageNotFoundError:  # run from a checkout that is not installed
+    __version__ = "0+unknown"
 
 __all__ = [
     "DivergenceError",
@@ -20,4 +28,7 @@ __all__ = [
     "MLPRegressorGD",
     "NotFittedError",
     "Snapshot",
+    "TrainedModel",
+    "load_model",
+    "save_model",
 ]

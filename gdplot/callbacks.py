@@ -31,6 +31,7 @@ from gdplot.renderers import RENDERERS, check_renderer_fits, render_surface
 from gdplot.renderers import Renderer as BuiltinRenderer
 from gdplot.renderers import RenderFunction as Renderer
 from gdplot.dispatch import RenderDispatcher, check_sendable
+from gdplot.progress import ProgressCallback  # re-exported: it lived here
 from gdplot.snapshot import Snapshot
 from gdplot.validation import check_int, check_real
 
@@ -296,67 +297,3 @@ def render_gif(
             loop=0,
         )
     return path
-
-
-class ProgressCallback:
-    """A one-line progress bar: ``epoch 12/100 [###-----] loss 0.0123 1.2s``.
-
-    Redrawn at most every ``min_interval`` seconds (always on the first and last epoch), so
-    a fast training loop is not slowed down by terminal writes. ``stream`` defaults to
-    ``sys.stderr`` as it is when training starts.
-    """
-
-    def __init__(
-        self, *, stream: TextIO | None = None, min_interval: float = 0.1, width: int = 30
-    ) -> None:
-        self.stream = stream
-        self.min_interval = check_real(min_interval, "min_interval", minimum=0)
-        self.width = check_int(width, "width", minimum=1)
-        self._out: TextIO = sys.stderr
-        self._total: int | None = None
-        self._start = self._last_draw = 0.0
-        self._last_line = ""
-
-    def on_train_begin(self, estimator: Any) -> None:
-        self._out = self.stream if self.stream is not None else sys.stderr
-        total = getattr(estimator, "epochs", None)
-        self._total = total if isinstance(total, int) and total > 0 else None
-        self._start = time.monotonic()
-        self._last_draw = -math.inf
-        self._last_line = ""
-
-    def on_epoch_end(self, estimator: Any, epoch: int) -> None:
-        now = time.monotonic()
-        if now - self._last_draw >= self.min_interval or epoch == 1 or epoch == self._total:
-            self._last_draw = now
-            self._draw(epoch, _current_loss(estimator), now)
-
-    def on_train_end(self, estimator: Any) -> None:
-        self.finish()
-
-    def finish(self) -> None:
-        """End the bar's line (if one is drawn), e.g. before reporting that training failed."""
-        if self._last_line:
-            self._out.write("\n")
-            self._out.flush()
-            self._last_line = ""
-
-    def _draw(self, epoch: int, loss: float, now: float) -> None:
-        if self._total:
-            done = self.width * min(epoch, self._total) // self._total  # full only at the end
-            bar = "#" * done + "-" * (self.width - done)
-            bar = f"{epoch:>{len(str(self._total))}}/{self._total} [{bar}]"
-        else:
-            bar = f"{epoch}"
-        line = f"epoch {bar} loss {loss:.4g} {now - self._start:.1f}s"
-        # Pad over the previous line: a shorter line must not leave its tail behind.
-        self._out.write("\r" + line.ljust(len(self._last_line)))
-        self._out.flush()
-        self._last_line = line
-
-
-def _current_loss(estimator: Any) -> float:
-    history = getattr(estimator, "history_", None)
-    if history is not None and len(history):
-        return float(history[-1])
-    return float(estimator.snapshot().loss)
