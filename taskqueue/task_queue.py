@@ -211,7 +211,9 @@ class TaskQueue(queue.Queue, concurrent.futures.Executor):
         self._open_state = _GENERAL if copy_context or not num_workers else _OPEN
         self._state = self._open_state
         self._broken: str | None = None  # why a failing initializer broke the queue
-        self._given_up = False  # the exit no longer waits for this queue's tasks
+        # The exit no longer waits for this queue's tasks. A plain flag, not under the mutex:
+        # set by the exit drain or by __exit__ on a second Ctrl-C, read by the exit drain.
+        self._given_up = False
         try:
             # Under the mutex, so that a worker whose initializer fails at once sees them all
             # when it stops the others.
@@ -619,7 +621,7 @@ class TaskQueue(queue.Queue, concurrent.futures.Executor):
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, *exc_info: object) -> bool:
-        if exc_type is not None and issubclass(exc_type, KeyboardInterrupt):
+        if exc_type is not None and issubclass(exc_type, KeyboardInterrupt) and self.num_workers:
             self._interrupted()
         else:
             self.close(wait=True)  # also after any other exception, as ThreadPoolExecutor
