@@ -1,11 +1,13 @@
 """``python -m benchmarks``: run the benchmarks and write ``benchmarks/results/``.
 
     python -m benchmarks                      # everything, ~10 minutes on 2 cores
-    python -m benchmarks --quick              # a small version, under a minute
+    python -m benchmarks --quick              # a small version, about a minute
     python -m benchmarks --only queue_cost,gd_speed --repeat 3 --out /tmp/bench
 
 Writes ``results.json`` (machine, versions, every raw figure), ``results.md`` (the headline
-table first) and one PNG chart per section.
+table first) and one PNG chart per section: into ``benchmarks/results/`` (the committed
+results of a full run) by default, but a ``--quick`` run without ``--out`` writes to a new
+scratch folder, never over the committed results. The console names every missed target.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import importlib
 import os
 import shlex
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -24,6 +27,8 @@ SECTIONS = {
     "queue_cost": "benchmarks.queue_cost",
     "render_cost": "benchmarks.render_cost",
     "gd_speed": "benchmarks.gd_speed",
+    "train_case": "benchmarks.train_case",
+    "submit_cost": "benchmarks.submit_cost",
 }
 DEFAULT_OUT = Path(__file__).resolve().parent / "results"
 BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
@@ -61,15 +66,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         description="Measure what the task queue buys; write JSON, Markdown and PNG charts.")
     parser.add_argument("--quick", action="store_true",
                         help="a small version that runs in under a minute")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR",
-                        help="output folder (default: benchmarks/results)")
+    parser.add_argument("--out", type=Path, default=None, metavar="DIR",
+                        help="output folder (default: benchmarks/results; with --quick, a "
+                             "new scratch folder)")
     parser.add_argument("--only", type=_section_list, default=list(SECTIONS),
                         metavar="SECTION[,SECTION]",
                         help=f"run only these sections: {', '.join(SECTIONS)}")
     parser.add_argument("--repeat", type=_positive_int, default=None, metavar="N",
                         help="repetitions per figure (default: per section, more without --quick)")
     args = parser.parse_args(argv)
-    if args.out.exists() and not args.out.is_dir():
+    if args.out is None and not args.quick:
+        args.out = DEFAULT_OUT
+    if args.out is not None and args.out.exists() and not args.out.is_dir():
         parser.error(f"argument --out: not a folder: {str(args.out)!r}")
     return args
 
@@ -116,12 +124,19 @@ def main(argv: list[str] | None = None) -> int:
         results["sections"][name] = section
     results["duration_s"] = time.perf_counter() - started
 
-    from benchmarks.report import write_report
+    from benchmarks.report import format_figure, write_report
 
-    for path in write_report(results, args.out):
+    # A quick run is a smoke test: its figures must never replace a full run's committed ones.
+    out = args.out if args.out is not None else Path(tempfile.mkdtemp(prefix="gdplot-bench-"))
+    for path in write_report(results, out):
         log(f"wrote {path}")
-    missed = [t["name"] for s in results["sections"].values() for t in s["targets"] if not t["met"]]
-    log(f"done in {results['duration_s']:.0f} s; targets missed: {len(missed)}")
+    missed = [t for s in results["sections"].values() for t in s["targets"] if not t["met"]]
+    targets = sum(len(s["targets"]) for s in results["sections"].values())
+    log(f"done in {results['duration_s']:.0f} s; targets missed: {len(missed)} of {targets}")
+    for target in missed:
+        unit = target.get("unit", "x")
+        limit = f"{target['limit']:g}" + ("x" if unit == "x" else f" {unit}")
+        log(f"  missed: {target['name']}: {format_figure(target['measured'])} (limit {limit})")
     return 0
 
 

@@ -11,13 +11,14 @@ from __future__ import annotations
 import io
 import json
 import os
-import secrets
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import LogFormatter
+
+from gdplot.atomic import write_bytes_atomic
 
 __all__ = ["format_figure", "render_markdown", "write_report"]
 
@@ -35,6 +36,17 @@ _WHY_MISSED = {
         "`add_task` checks that the task is callable and counts it, under the same single "
         "lock `queue.Queue.put` takes; with workers running, the producer also competes with "
         "them for the GIL and the lock."
+    ),
+    "render_cost": (
+        "A cached frame still draws its changing artists (Agg, holding the GIL) and encodes a "
+        "PNG (zlib, GIL released); text (the title's status line, a legend) is the dearest "
+        "artist. On a busy machine every figure here grows; the ratio to a fresh figure in "
+        "the same rounds is the steadier measure."
+    ),
+    "train_case": (
+        "Past two parameters the loss-surface view follows the path, so each of its frames "
+        "is recomputed and redrawn whole; on a thread that drawing holds the GIL while "
+        "batch-1 training wants it back after every step."
     ),
     "gd_speed": (
         "A shuffled epoch gathers every row into a buffer once (one extra pass over the "
@@ -71,6 +83,7 @@ def _display_unit(unit: str, median: float) -> tuple[float, str, str]:
 _UNITS: dict[str, tuple[float, str, str]] = {
     "x": (1.0, "x", "{:.3g}"),
     "ms": (1.0, " ms", "{:.3g}"),
+    "us": (1.0, " µs", "{:,.3g}"),
     "ns/task": (1.0, " ns", "{:,.0f}"),
     "tasks/s": (1e-3, "k/s", "{:,.0f}"),
     "plots": (1.0, "", "{:g}"),
@@ -163,12 +176,18 @@ def _targets_table(sections: dict) -> list[str]:
     targets = [target for section in sections.values() for target in section["targets"]]
     if not targets:
         return []
-    rows = [[target["name"], f"<= {target['limit']:g}x", format_figure(target["measured"]),
+    rows = [[target["name"], _limit(target), format_figure(target["measured"]),
              "met" if target["met"] else "**missed**"] for target in targets]
     parts = ["## Targets", _table(["target", "limit", "measured (median, min-max)", ""], rows)]
     missed = sorted({target["section"] for target in targets if not target["met"]})
-    parts += [f"Missed in {sections[name]['title'].lower()}: {_WHY_MISSED[name]}" for name in missed]
+    parts += [f"Missed in {sections[name]['title'].lower()}: {_WHY_MISSED[name]}"
+              for name in missed if name in _WHY_MISSED]
     return parts
+
+
+def _limit(target: dict) -> str:
+    unit = target.get("unit", "x")
+    return f"<= {target['limit']:g}" + ("x" if unit == "x" else f" {unit}")
 
 
 def _offload_section(section: dict) -> list[str]:
@@ -216,19 +235,56 @@ def _queue_cost_section(section: dict) -> list[str]:
 
 def _render_cost_section(section: dict) -> list[str]:
     settings = section["settings"]
-    rows = [[f"`{name}`", format_figure(fig)] for name, fig in section["per_plot_ms"].items()]
+    per_plot = section["per_plot_ms"]
+    rows = [[f"`{name}`", format_figure(per_plot[f"{name}, fresh"]),
+             format_figure(per_plot[f"{name}, cached"]), format_figure(speedup)]
+            for name, speedup in section["cached_speedup"].items()]
     phases = [[phase, format_figure(fig)] for phase, fig in section["loss_phases_ms"].items()]
     return [
-        f"One PNG per plot ({settings['figsize'][0]}x{settings['figsize'][1]} in at "
-        f"{settings['dpi']} dpi) of a snapshot after {settings['epochs']} epochs (the loss plot "
-        f"has {settings['epochs'] + 1} points), {settings['plot_sample_rows']:,} data rows.",
-        _table(["renderer", "per plot"], rows),
-        "Where the loss plot's time goes:",
+        f"One PNG per frame ({settings['figsize'][0]}x{settings['figsize'][1]} in at "
+        f"{settings['dpi']} dpi, zlib level {settings['png_compress_level']}) of a snapshot "
+        f"after {settings['epochs']} epochs (the loss plot has {settings['epochs'] + 1} "
+        f"points), {settings['plot_sample_rows']:,} data rows. `fresh`: a new figure for the "
+        "frame (build, layout, draw everything, encode, write). `cached`: the steady state "
+        "of a live plot, the worker's figure of the run kept from the frame before (restore "
+        "the background, draw the changing artists, encode, write). The surface is the "
+        "two-parameter one (its contour drawn once per run); `surface, 3 params` follows "
+        "the path, so it is redrawn every frame.",
+        _table(["renderer", "fresh figure", "cached figure", "fresh / cached"], rows),
+        "Where a cached loss frame's time goes (the encode releases the GIL):",
         _table(["phase", "time"], phases),
-        "gdplot builds a new figure for every frame. `loss, figure reused` is "
-        f"`{settings['reuse']}`, a benchmark-only sketch that keeps one figure and only "
-        f"updates its line: it saves {format_figure(section['reuse_saves'])} of a loss plot.",
         "![render cost](render_cost.png)",
+    ]
+
+
+def _train_case_section(section: dict) -> list[str]:
+    settings = section["settings"]
+    rows = [[row["mode"], row["plot_every"], format_figure(row["wall_s"]),
+             format_figure(row["vs_once"]) if "vs_once" in row else ""]
+            for row in section["rows"]]
+    return [
+        f"`gdplot train` as a user runs it, in a subprocess: {settings['rows']} x "
+        f"{settings['features']} {settings['data']}, `--model logistic --batch-size 1 "
+        f"--epochs {settings['epochs']}`, every plot the command chooses (a live loss plot "
+        "and the loss surface), with `--plot-every N` against plotting once "
+        f"(`--plot-every {settings['epochs']}`). Wall time of the whole command, "
+        "interpreter start-up and the wait for the last plot included.",
+        _table(["plots", "--plot-every", "wall time", "vs plotting once"], rows),
+    ]
+
+
+def _submit_cost_section(section: dict) -> list[str]:
+    settings = section["settings"]
+    rows = [[row["executor"], format_figure(row["submit_us"])] for row in section["rows"]]
+    skipped = "".join(f" {name}: not measured ({why})." for name, why in
+                      section.get("skipped", {}).items())
+    return [
+        f"What handing one frame to an executor costs the training thread: "
+        f"{settings['frames']} `submit(render_loss, snapshot, path)` calls of a snapshot after "
+        f"{settings['epochs']} epochs ({settings['snapshot_kib']:.0f} KiB pickled), timed on "
+        "the submitting thread only (the renders run elsewhere, and are waited for outside "
+        "the timer)." + skipped,
+        _table(["executor", "per frame"], rows),
     ]
 
 
@@ -255,6 +311,8 @@ _SECTION_WRITERS: dict[str, Callable[[dict], list[str]]] = {
     "queue_cost": _queue_cost_section,
     "render_cost": _render_cost_section,
     "gd_speed": _gd_speed_section,
+    "train_case": _train_case_section,
+    "submit_cost": _submit_cost_section,
 }
 
 
@@ -350,8 +408,21 @@ def _log_scale(axes, which: str) -> None:
 
 
 def _render_cost_chart(section: dict) -> Figure:
-    return _single_series_chart("Time per plot (median, min-max)", "ms per plot",
-                                section["per_plot_ms"], log=False)
+    return _single_series_chart("Time per frame (median, min-max)", "ms per frame",
+                                section["per_plot_ms"], log=True)
+
+
+def _train_case_chart(section: dict) -> Figure:
+    return _single_series_chart("gdplot train, wall time (median, min-max)", "seconds",
+                                {f"{row['mode']}, --plot-every {row['plot_every']}": row["wall_s"]
+                                 for row in section["rows"]}, log=False)
+
+
+def _submit_cost_chart(section: dict) -> Figure:
+    return _single_series_chart("Training-thread cost of submitting one frame "
+                                "(median, min-max)", "microseconds",
+                                {row["executor"]: row["submit_us"] for row in section["rows"]},
+                                log=True)
 
 
 def _gd_speed_chart(section: dict) -> Figure:
@@ -366,21 +437,12 @@ _CHARTS: dict[str, Callable[[dict], Figure]] = {
     "queue_cost": _queue_cost_chart,
     "render_cost": _render_cost_chart,
     "gd_speed": _gd_speed_chart,
+    "train_case": _train_case_chart,
+    "submit_cost": _submit_cost_chart,
 }
 
 
 # --------------------------------------------------------------------------- files
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temp file beside ``path``, then rename it over ``path``."""
-    temp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    try:
-        temp.write_bytes(data)
-        os.replace(temp, path)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
 
 
 def write_report(results: dict, out_dir: str | os.PathLike[str]) -> list[Path]:
@@ -392,9 +454,9 @@ def write_report(results: dict, out_dir: str | os.PathLike[str]) -> list[Path]:
         png = io.BytesIO()
         _CHARTS[name](section).savefig(png, format="png")
         written.append(out / f"{name}.png")
-        _write_atomic(written[-1], png.getvalue())
+        write_bytes_atomic(written[-1], png.getvalue())
     written.append(out / "results.md")
-    _write_atomic(written[-1], render_markdown(results).encode())
+    write_bytes_atomic(written[-1], render_markdown(results).encode())
     written.append(out / "results.json")
-    _write_atomic(written[-1], (json.dumps(results, indent=1) + "\n").encode())
+    write_bytes_atomic(written[-1], (json.dumps(results, indent=1) + "\n").encode())
     return written

@@ -263,8 +263,18 @@ def test_fit_plot_draws_the_snapshots_prediction():
 def test_boundary_plot_draws_the_probability_and_the_half_line():
     snapshot = make_snapshot("logistic", 2)
     plot = drawn("boundary", snapshot)
-    proba = plot.image.get_array()
-    np.testing.assert_allclose(proba.ravel(), snapshot.decision(plot._grid))
+    # One probability per pixel inside the axes, at that pixel's data coordinates ...
+    rows, cols = plot._band_pixels
+    assert plot.proba.shape == (rows.stop - rows.start, cols.stop - cols.start)
+    np.testing.assert_allclose(plot.proba.ravel(), snapshot.decision(plot._grid))
+    # ... painted in its band's colour where no point covers it.
+    pixels = np.asarray(plot.figure.canvas.buffer_rgba())[rows, cols][::-1]
+    bands = np.clip((plot.proba * 10).astype(int), 0, 9)
+    free = ~plot._point_mask[rows, cols][::-1]
+    free[:, :3] = free[:3, :] = False  # keep clear of the frame's edges
+    painted = pixels[free] == plot._palette[bands[free]]
+    assert painted.all(axis=1).mean() > 0.95  # only the boundary line covers the rest
+    assert len(np.unique(bands)) > 5
     xs, ys = (np.asarray(v) for v in plot.boundary.get_data())
     on_line = np.column_stack([xs, ys])[np.isfinite(xs)]
     assert len(on_line) > 10
@@ -446,3 +456,15 @@ def test_library_modules_never_import_pyplot():
     )
     repo_root = Path(__file__).resolve().parents[1]  # import this checkout, whatever is installed
     assert subprocess.run([sys.executable, "-c", code], cwd=repo_root, timeout=60).returncode == 0
+
+
+def test_encode_png_round_trips_the_pixels_with_the_dpi():
+    import io
+
+    pixels = (np.random.default_rng(0).random((48, 64, 4)) * 255).astype(np.uint8)
+    with Image.open(io.BytesIO(render.encode_png(pixels, dpi=100))) as image:
+        assert (image.format, image.mode, image.size) == ("PNG", "RGBA", (64, 48))
+        assert image.info["dpi"] == pytest.approx((100, 100), abs=0.01)
+        np.testing.assert_array_equal(np.asarray(image), pixels)
+    with pytest.raises(ValueError, match=r"rgba must be \(height, width, 4\) uint8, got \(48, 64, 3\)"):
+        render.encode_png(pixels[:, :, :3])
