@@ -13,6 +13,11 @@ callbacks and snapshots. A subclass implements:
 The optimiser (plain gradient descent, ``param -= lr * grad``) lives here, in ``_take_step``,
 not in the parameters' owners.
 
+Divergence is a ``DivergenceError``: a loss or parameters no longer finite, a loss grown
+``DIVERGENCE_GROWTH``-fold, or a run that ends with its loss above where it started. Its
+message suggests a learning rate, computed from the data where the model allows (see
+``gdplot.learning_rate``, which ``lr="auto"`` uses too).
+
 If ``fit`` raises anything (bad input, ``DivergenceError``, an exception from a callback, a
 ``KeyboardInterrupt``) the estimator is left *unfitted*: a half-trained or diverged model is
 never mistaken for a fitted one, and no NaN weights are left behind.
@@ -28,6 +33,7 @@ from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
+from gdplot.learning_rate import auto_learning_rate
 from gdplot.model_maths import ModelMaths
 from gdplot.snapshot import Snapshot
 from gdplot.validation import (
@@ -59,23 +65,43 @@ PREFETCH_MIN_EPOCHS = 4
 
 
 class DivergenceError(ValueError):
-    """Training produced a non-finite loss or non-finite parameters.
+    """Training diverged: the loss or the parameters stopped being finite, the loss grew
+    ``DIVERGENCE_GROWTH`` times past its start, or the run ended with a loss above its start.
 
     Attributes:
-        lr: the learning rate used.
+        lr: the learning rate used (the computed one if ``lr="auto"``).
         epoch: the epoch at whose end divergence was detected (0: before the first step).
+        suggested_lr: a learning rate to try instead, ``None`` when the loss was not finite
+            even before the first step (no rate helps; the data need rescaling). For models
+            with a ``lipschitz_factor`` (linear, logistic) it is computed from the data, as
+            ``lr="auto"`` would (see ``gdplot.learning_rate``), if that is below ``lr``;
+            otherwise it is ``lr / 10``.
     """
 
-    def __init__(self, message: str, *, lr: float, epoch: int) -> None:
+    def __init__(
+        self, message: str, *, lr: float, epoch: int, suggested_lr: float | None = None
+    ) -> None:
         super().__init__(message)
         self.lr = lr
+        self.epoch = epoch
+        self.suggested_lr = suggested_lr
+
+
+class _Diverged(Exception):
+    """Raised inside the training loop, which turns it into a ``DivergenceError`` with advice
+    computed from the training data."""
+
+    def __init__(self, what: str, epoch: int) -> None:
+        super().__init__(what)
+        self.what = what
         self.epoch = epoch
 
 
 class FitSettings(NamedTuple):
-    """The hyper-parameters as validated at the start of ``fit``."""
+    """The hyper-parameters as validated at the start of ``fit`` (``lr`` may be ``"auto"``
+    until the data are checked; training sees a number)."""
 
-    lr: float
+    lr: float | str
     epochs: int
     batch_size: int | None
     shuffle: bool
@@ -86,7 +112,11 @@ class GradientDescentEstimator:
     """Base class: hyper-parameters, the training loop, callbacks and snapshots.
 
     Parameters:
-        lr: learning rate, a finite number > 0.
+        lr: learning rate, a finite number > 0, or ``"auto"`` for models with a
+            ``lipschitz_factor`` (linear and logistic regression): ``1 / L`` computed from the
+            training data, with ``L`` the Lipschitz constant of the loss's gradient, at which
+            full-batch descent lowers the loss at every epoch however the features are scaled
+            (for mini-batches, the batch-size-aware rate of ``gdplot.learning_rate``).
         epochs: passes over the training set, an int >= 1.
         batch_size: rows per gradient step. ``None``: full-batch gradient descent; ``1``:
             stochastic; ``k``: mini-batch (the last batch of an epoch may be smaller). A value
@@ -96,7 +126,8 @@ class GradientDescentEstimator:
         random_state: ``None``, an int seed or a ``numpy.random.Generator``; the same int gives
             bitwise the same fit.
 
-    Learned attributes (set by ``fit``): ``n_features_in_``, ``initial_loss_`` (loss before the
+    Learned attributes (set by ``fit``): ``n_features_in_``, ``lr_`` (the learning rate used:
+    ``lr``, or the computed one for ``"auto"``), ``initial_loss_`` (loss before the
     first step), ``history_`` (loss over the whole training set after each epoch, shape
     ``(n_iter_,)``), ``n_iter_`` (epochs run), ``n_steps_`` (gradient steps taken).
     """
@@ -161,8 +192,15 @@ class GradientDescentEstimator:
 
     def _check_params(self) -> FitSettings:
         """Validate the hyper-parameters; subclasses extend this to check their own."""
+        lr = check_learning_rate(self.lr, allow_auto=True)
+        if lr == "auto" and self._maths.lipschitz_factor is None:
+            raise ValueError(
+                f"lr='auto' needs a model whose loss gradient has a known Lipschitz constant "
+                f"(linear or logistic regression); {type(self).__name__} needs a number, "
+                "e.g. lr=0.01"
+            )
         return FitSettings(
-            lr=check_learning_rate(self.lr),
+            lr=lr,
             epochs=check_int(self.epochs, "epochs", maximum=MAX_EPOCHS),
             batch_size=check_int(self.batch_size, "batch_size", allow_none=True),
             shuffle=check_bool(self.shuffle, "shuffle"),
@@ -184,6 +222,9 @@ class GradientDescentEstimator:
             X = check_X(X)
             y = self._check_fit_target(y, X.shape[0])
             hooks = _collect_hooks(callbacks)
+            if settings.lr == "auto":
+                rate = auto_learning_rate(self._maths, X, settings.batch_size)
+                settings = settings._replace(lr=rate)
             self._train(X, y, settings, hooks)
         except BaseException:
             self._forget_fit()
@@ -200,6 +241,16 @@ class GradientDescentEstimator:
             delattr(self, name)
 
     def _train(
+        self, X: np.ndarray, y: np.ndarray, settings: FitSettings, hooks: dict[str, list]
+    ) -> None:
+        try:
+            self._run_epochs(X, y, settings, hooks)
+        except _Diverged as diverged:
+            raise self._divergence_error(diverged, X, y, settings) from None
+        for hook in hooks["on_train_end"]:
+            hook(self)
+
+    def _run_epochs(
         self, X: np.ndarray, y: np.ndarray, settings: FitSettings, hooks: dict[str, list]
     ) -> None:
         self._start_training(X, y, settings)
@@ -224,16 +275,21 @@ class GradientDescentEstimator:
                         self._take_step(X_epoch[start:stop], y_epoch[start:stop], settings.lr)
                     loss = self._loss(X, y)
                 self.n_steps_ += len(batch_starts)
-                self._end_epoch(epoch, loss, settings.lr)
+                self._end_epoch(epoch, loss)
                 for hook in hooks["on_epoch_end"]:
                     hook(self, epoch)
-        for hook in hooks["on_train_end"]:
-            hook(self)
+        if self.history_[-1] > self.initial_loss_:  # epochs >= 1, so history_ is not empty
+            raise _Diverged(
+                f"the loss ended at {self.history_[-1]:.4g}, above where it started "
+                f"({self.initial_loss_:.4g}),",
+                self.n_iter_,
+            )
 
     def _start_training(self, X: np.ndarray, y: np.ndarray, settings: FitSettings) -> None:
         """Initial parameters, the buffers for history and path, and the plotting sample."""
         self._init_params(X.shape[1], settings.rng)
         self.n_features_in_ = X.shape[1]
+        self.lr_ = settings.lr
         self._fit_description = repr(self)
         self._plot_X, self._plot_y = self._plot_sample(X, y)
         start = self._flat_params()
@@ -253,11 +309,11 @@ class GradientDescentEstimator:
         self.n_steps_ = 0
         with np.errstate(over="ignore", invalid="ignore"):
             self.initial_loss_ = self._loss(X, y)
-        self._check_finite(self.initial_loss_, epoch=0, lr=settings.lr)
+        self._check_finite(self.initial_loss_, epoch=0)
 
-    def _end_epoch(self, epoch: int, loss: float, lr: float) -> None:
+    def _end_epoch(self, epoch: int, loss: float) -> None:
         """Check for divergence, then record the epoch's loss and parameters."""
-        self._check_finite(loss, epoch=epoch, lr=lr)
+        self._check_finite(loss, epoch=epoch)
         self._history[epoch - 1] = loss
         self.history_ = self._history[:epoch]
         if self._path is not None:
@@ -269,10 +325,10 @@ class GradientDescentEstimator:
         for param, grad in self._gradients(X, y):
             param -= lr * grad
 
-    def _check_finite(self, loss: float, *, epoch: int, lr: float) -> None:
-        """Raise ``DivergenceError`` if the loss or the parameters stopped being finite, or if
-        the loss grew ``DIVERGENCE_GROWTH`` times past where it started: a step that large is
-        no oscillation but a blow-up that would overflow a few epochs later."""
+    def _check_finite(self, loss: float, *, epoch: int) -> None:
+        """Raise ``_Diverged`` if the loss or the parameters stopped being finite, or if the
+        loss grew ``DIVERGENCE_GROWTH`` times past where it started: a step that large is no
+        oscillation but a blow-up that would overflow a few epochs later."""
         params_finite = all(np.isfinite(p).all() for p in self._live_params().values())
         exploded = epoch > 0 and loss > DIVERGENCE_GROWTH * max(self.initial_loss_, _TINY)
         if np.isfinite(loss) and params_finite and not exploded:
@@ -285,16 +341,37 @@ class GradientDescentEstimator:
             what = f"the loss became {loss}"
         if epoch == 0:
             raise DivergenceError(
-                f"{type(self).__name__}: the loss is {loss} before the first step; X or y is too "
-                "large for float64 arithmetic: rescale them (e.g. standardise the features)",
-                lr=lr,
+                f"{type(self).__name__}: the loss is {loss} before the first step; X or y is "
+                "too large for float64 arithmetic: rescale them (e.g. standardise the features)",
+                lr=self.lr_,
                 epoch=epoch,
             )
-        raise DivergenceError(
-            f"{type(self).__name__} diverged at epoch {epoch}: {what} with lr={lr!r}. "
-            f"Try a smaller learning rate, e.g. lr={lr / 10:g}, or standardise the features.",
+        raise _Diverged(what, epoch)
+
+    def _divergence_error(
+        self, diverged: _Diverged, X: np.ndarray, y: np.ndarray, settings: FitSettings
+    ) -> DivergenceError:
+        """The ``DivergenceError`` for ``diverged``, with a learning rate to try instead."""
+        lr = settings.lr
+        computed = auto_learning_rate(self._maths, X, settings.batch_size)
+        if computed is not None and computed < lr:
+            suggested = computed
+            mini_batch = settings.batch_size is not None and settings.batch_size < X.shape[0]
+            batch = f" for batch_size={settings.batch_size}" if mini_batch else ""
+            advice = (
+                f"Try a smaller learning rate: lr={suggested:.3g}, computed from the data "
+                f"(1/L, L the Lipschitz constant of the loss gradient{batch}), or lr='auto'"
+            )
+        else:
+            suggested = lr / 10
+            advice = f"Try a smaller learning rate, e.g. lr={suggested:.3g}"
+        rescale = _rescaling_advice(X, y if self._maths.task == "regression" else None)
+        return DivergenceError(
+            f"{type(self).__name__} diverged at epoch {diverged.epoch}: {diverged.what} "
+            f"with lr={lr!r}. {advice}{rescale}.",
             lr=lr,
-            epoch=epoch,
+            epoch=diverged.epoch,
+            suggested_lr=suggested,
         )
 
     def _plot_sample(self, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -387,6 +464,28 @@ class RegressorMixin:
         if total == 0:
             return 1.0 if residual == 0 else 0.0
         return float(1.0 - residual / total)
+
+
+def _rescaling_advice(X: np.ndarray, y: np.ndarray | None) -> str:
+    """``", or standardise the features"`` (and/or the target ``y``, for regression) where
+    they are far from mean 0 and standard deviation 1; ``""`` where they are not, so that
+    advice already followed is not repeated."""
+    unscaled = []
+    if not _looks_standardised(X):
+        unscaled.append("the features")
+    if y is not None and not _looks_standardised(y[:, np.newaxis]):
+        unscaled.append(f"the target (y has mean {y.mean():.3g}, standard deviation {y.std():.3g})")
+    return f", or standardise {' and '.join(unscaled)}" if unscaled else ""
+
+
+def _looks_standardised(columns: np.ndarray) -> bool:
+    """Every column's mean is within a few units of 0 and its standard deviation within an
+    order of magnitude of 1, or it is all zeros (what standardising makes of a constant
+    column). Scales like these are not what makes a run diverge."""
+    mean, std = columns.mean(axis=0), columns.std(axis=0)
+    scaled = (np.abs(mean) <= 3.0) & (std >= 0.1) & (std <= 10.0)
+    zeros = ~np.any(columns, axis=0)
+    return bool(np.all(scaled | zeros))
 
 
 def _epoch_data(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from typing import Literal
 
 import numpy as np
 
@@ -27,8 +28,13 @@ class NotFittedError(ValueError, AttributeError):
 # hyper-parameters
 
 
-def check_learning_rate(lr: object) -> float:
-    """``lr`` as a float: a finite real number > 0 (bools are rejected)."""
+def check_learning_rate(lr: object, *, allow_auto: bool = False) -> float | Literal["auto"]:
+    """``lr`` as a float: a finite real number > 0 (bools are rejected); or the string
+    ``"auto"`` if ``allow_auto`` (the caller computes the rate from the data)."""
+    if allow_auto and isinstance(lr, str):
+        if lr == "auto":
+            return "auto"
+        raise ValueError(f"lr must be a finite number > 0 or 'auto', got lr={lr!r}")
     return check_real(lr, "lr", minimum=0, inclusive=False)
 
 

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import gdplot.base as base
+from gdplot.learning_rate import auto_learning_rate
 from gdplot import (
     DivergenceError,
     LinearRegressionGD,
@@ -282,6 +283,70 @@ def test_loss_already_overflowing_before_training_is_reported():
         LinearRegressionGD().fit(X, [1e200, 3e200])
 
 
+def test_a_run_ending_above_its_start_is_divergence_with_a_rate_from_the_data():
+    # Issue 9: lr=1e6 kept every loss finite and ended near 3,500 from 0.69 -- and "succeeded".
+    X, y = problem(LogisticRegressionGD)
+    estimator = LogisticRegressionGD(lr=1e6, epochs=100)
+    with pytest.raises(
+        DivergenceError,
+        match=r"diverged at epoch 100: the loss ended at [\d.e+]+, above where it started "
+        r"\(0\.6931\), with lr=1000000\.0\. Try a smaller learning rate: lr=[\d.]+, computed "
+        r"from the data \(1/L, ",
+    ) as info:
+        estimator.fit(X, y)
+    assert not [name for name in vars(estimator) if name.endswith("_") or name.startswith("_")]
+    error = info.value
+    assert error.epoch == 100 and error.lr == 1e6
+    assert error.suggested_lr == auto_learning_rate(LogisticRegressionGD._maths, X)
+    assert f"lr={error.suggested_lr:.3g}," in str(error)
+    # ... and the suggested rate trains, descending at every epoch.
+    history = estimator.set_params(lr=error.suggested_lr).fit(X, y).history_
+    assert np.all(np.diff(history) <= 0) and history[-1] < 0.6 * estimator.initial_loss_
+
+
+def test_suggested_rate_is_one_over_the_lipschitz_constant_of_the_mse_gradient():
+    X, y = problem(LinearRegressionGD)
+    X = X * [1.0, 30.0, 0.01]
+    with pytest.raises(DivergenceError) as info:
+        LinearRegressionGD(lr=1.0, epochs=50).fit(X, y)
+    design = np.column_stack([X, np.ones(len(X))])
+    lipschitz = 2 * np.linalg.eigvalsh(design.T @ design / len(X))[-1]
+    assert info.value.suggested_lr == pytest.approx(1 / lipschitz, rel=1e-6)
+    assert "or standardise the features" in str(info.value)  # they are not
+
+
+def test_mini_batch_divergence_suggests_the_batch_size_aware_rate():
+    X, y = problem(LinearRegressionGD)
+    with pytest.raises(DivergenceError, match=r"for batch_size=4\), or lr='auto'\.$") as info:
+        LinearRegressionGD(lr=5.0, epochs=50, batch_size=4, random_state=0).fit(X, y)
+    rate = info.value.suggested_lr
+    assert rate == auto_learning_rate(LinearRegressionGD._maths, X, batch_size=4)
+    LinearRegressionGD(lr=rate, epochs=20, batch_size=4, random_state=0).fit(X, y)
+
+
+def test_mlp_divergence_hint_is_generic_and_mentions_only_scaling_not_done():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(100, 2))
+    y = np.sin(X[:, 0])
+    with pytest.raises(DivergenceError) as info:
+        MLPRegressorGD(lr=50.0, epochs=50, random_state=0).fit(X, y)
+    assert info.value.suggested_lr == 5.0
+    assert str(info.value).endswith("with lr=50.0. Try a smaller learning rate, e.g. lr=5.")
+    with pytest.raises(DivergenceError) as info:
+        MLPRegressorGD(lr=50.0, epochs=50, random_state=0).fit(100 * X + 7, 152 + 77 * y)
+    target = 152 + 77 * y
+    assert str(info.value).endswith(
+        f"e.g. lr=5, or standardise the features and the target (y has mean {target.mean():.3g}, "
+        f"standard deviation {target.std():.3g})."
+    )
+
+
+def test_no_rate_is_suggested_when_the_loss_overflows_before_the_first_step():
+    with pytest.raises(DivergenceError) as info:
+        LinearRegressionGD().fit([[1e200], [2e200]], [1e200, 3e200])
+    assert info.value.suggested_lr is None and info.value.epoch == 0
+
+
 def test_fit_after_divergence_works():
     X, y = problem(LinearRegressionGD)
     estimator = LinearRegressionGD(lr=100.0, epochs=1000)
@@ -455,7 +520,11 @@ def test_package_exports_public_names_and_its_example_runs():
         "MLPRegressorGD",
         "NotFittedError",
         "Snapshot",
+        "TrainedModel",
+        "load_model",
+        "save_model",
     ]
+    assert all(hasattr(gdplot, name) for name in gdplot.__all__)
     assert doctest.testmod(gdplot).failed == 0
 
 

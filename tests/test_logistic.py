@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from gdplot import LogisticRegressionGD
+from gdplot import DivergenceError, LogisticRegressionGD
 
 
 def logistic_problem(n_samples=400, seed=0):
@@ -134,10 +134,20 @@ def test_huge_logits_stay_finite_without_warnings():
     # |z| up to ~1e6: naive exp(-z) or log(sigmoid) would overflow (warnings are errors here).
     X = np.array([[-1e6], [-5.0], [5.0], [1e6]])
     y = np.array([0, 1, 0, 1])
-    model = LogisticRegressionGD(lr=1.0, epochs=5).fit(X, y)
-    assert np.isfinite(model.history_).all()
-    proba = model.predict_proba(X)
-    assert np.isfinite(proba).all()
+    losses = []
+
+    class RecordLoss:
+        def on_epoch_end(self, model, epoch):
+            losses.append(model.history_[-1])
+
+    # lr=1 on a feature of scale 1e6 overshoots every step: each loss is finite, but the run
+    # ends far above where it started, which is divergence, not a fit.
+    with pytest.raises(DivergenceError, match=r"above where it started \(0\.6931\)"):
+        LogisticRegressionGD(lr=1.0, epochs=5).fit(X, y, callbacks=[RecordLoss()])
+    assert len(losses) == 5 and np.isfinite(losses).all() and max(losses) > 1e5
+    model = LogisticRegressionGD(lr=1.0, epochs=50).fit([[-1.0], [1.0]], [0, 1])
+    proba = model.predict_proba(X)  # z = coef * x reaches about 1e6 * coef
+    assert np.isfinite(proba).all() and proba[0, 0] == proba[3, 1] == 1.0
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
 
 

@@ -50,6 +50,17 @@ def test_learning_rate_rejects_bad_values_naming_them(lr, error):
     assert repr(lr) in str(info.value)
 
 
+def test_learning_rate_auto_only_where_allowed():
+    assert check_learning_rate("auto", allow_auto=True) == "auto"
+    assert check_learning_rate(0.5, allow_auto=True) == 0.5
+    with pytest.raises(TypeError, match=r"lr must be a finite number > 0, got lr='auto'"):
+        check_learning_rate("auto")
+    with pytest.raises(ValueError, match=r"> 0 or 'auto', got lr='AUTO'"):
+        check_learning_rate("AUTO", allow_auto=True)
+    with pytest.raises(ValueError, match=r"lr must be a finite number > 0, got lr=0"):
+        check_learning_rate(0, allow_auto=True)
+
+
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
