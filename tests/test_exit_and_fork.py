@@ -271,6 +271,24 @@ def test_exit_timeout_gives_up_on_the_hung_queue_only(run_script, tmp_path):
     assert written(tmp_path) == {str(i) for i in range(50)}
 
 
+def test_exit_timeout_does_not_count_the_wait_for_non_daemon_threads(run_script, tmp_path):
+    # The exit waits 1.5 s for the training thread before the queue's last drain: that time
+    # is not the queue's, whose 1 s is still whole for the writes the thread added at its end.
+    result = run_script(PRELUDE + """
+    q = TaskQueue(1, name="late", exit_timeout=1)
+
+    def train():
+        time.sleep(1.5)
+        for i in range(5):
+            q.add_task(write, str(i))
+
+    threading.Thread(target=train).start()
+    """, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "exit_timeout" not in result.stderr
+    assert written(tmp_path) == {str(i) for i in range(5)}
+
+
 def test_the_default_exit_timeout_is_the_documented_one():
     from taskqueue import EXIT_TIMEOUT, TaskQueue
     q = TaskQueue(0, drain_at_exit=False)
@@ -322,6 +340,39 @@ def test_the_library_installs_no_signal_handler_of_its_own(tmp_path):
     result = run_and_terminate(tmp_path, "")
     assert result.returncode == -signal.SIGTERM  # SIGTERM's default action: nothing drained
     assert written(tmp_path) == set()
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGTERM") or os.name != "posix", reason="POSIX signals")
+def test_a_second_sigterm_ends_a_drain_stuck_on_a_hung_task_at_once(tmp_path):
+    script = tmp_path / "stuck.py"
+    script.write_text(textwrap.dedent("""
+        import threading, time
+        from taskqueue import TaskQueue, drain_on_signal
+
+        drain_on_signal()
+
+        def hang():
+            while not threading._SHUTTING_DOWN:  # until the exit drain waits for this task
+                time.sleep(0.01)
+            print("draining", flush=True)
+            threading.Event().wait()
+
+        q = TaskQueue(1, exit_timeout=None)
+        q.add_task(hang)
+        print("ready", flush=True)
+        time.sleep(60)
+    """))
+    with subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True) as process:
+        try:
+            assert process.stdout.readline() == "ready\n"
+            process.send_signal(signal.SIGTERM)  # the first: a normal exit, which drains...
+            assert process.stdout.readline() == "draining\n"
+            process.send_signal(signal.SIGTERM)  # ...and the second ends it
+            process.communicate(timeout=30)
+        finally:
+            process.kill()
+    assert process.returncode == -signal.SIGTERM
 
 
 # -- Ctrl-C leaving ``with``: a second one stops the wait, with one traceback -------------------
