@@ -23,8 +23,8 @@ import concurrent.futures.thread  # noqa: F401  (for the order of the exit hooks
 import os
 import signal
 import threading
-from time import monotonic
 import weakref
+from time import monotonic
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
