@@ -26,7 +26,7 @@ from typing import Any, TextIO
 import numpy as np
 
 from gdplot.atomic import atomic_writer
-from gdplot.render import path_view, surface_ranges
+from gdplot.render import PathView, surface_ranges
 from gdplot.renderers import RENDERERS, check_renderer_fits, render_surface
 from gdplot.renderers import Renderer as BuiltinRenderer
 from gdplot.renderers import RenderFunction as Renderer
@@ -276,7 +276,8 @@ def render_gif(
         if render is render_surface and np.shape(snapshots[-1].path)[1:] == (2,):
             options["ranges"] = surface_ranges(snapshots)
         elif render is render_surface:
-            options["view"] = path_view(max(snapshots, key=lambda s: s.epoch))
+            longest = max(snapshots, key=lambda s: s.epoch)
+            options["view"] = PathView(longest.path, keep=[s.epoch for s in snapshots])
         for snapshot in snapshots:
             pixels = render.fresh(snapshot, **options).frame(snapshot)
             frames.append(Image.fromarray(pixels).convert("RGB"))

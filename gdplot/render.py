@@ -29,6 +29,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.cm import ScalarMappable
 from matplotlib.colors import BoundaryNorm
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from gdplot.atomic import atomic_writer, write_bytes_atomic
 from gdplot.snapshot import Snapshot
@@ -54,8 +55,10 @@ DPI = 100
 GRID_POINTS = 60
 #: The grid of a surface past two parameters, recomputed every frame: coarser, as it costs
 #: (points x path length + points x samples) per frame.
-VIEW_GRID_POINTS = 40
-#: The probability image of the boundary plot: fine enough that its bands look contoured.
+VIEW_GRID_POINTS = 30
+#: The most path points such a view draws (evenly spread, first and last always): each is
+#: a node the surface passes through exactly.
+MAX_VIEW_POINTS = 60
 #: zlib level of frame PNGs: 1 deflates in about half the time of 6, for ~15% larger files.
 PNG_COMPRESS_LEVEL = 1
 # Bounds the (grid points x samples) block of the loss grid held in memory at once.
@@ -575,7 +578,7 @@ class SurfacePlot(LivePlot):
     def update(self, snapshot: Snapshot) -> None:
         super().update(snapshot)
         if self._view is not None:
-            points = self._view.project(_surface_path(snapshot))
+            points = self._view.drawn(snapshot.epoch)
         elif self._two_params:
             points = _surface_path(snapshot)
         else:
@@ -603,6 +606,7 @@ class SurfacePlot(LivePlot):
         self._image.set_extent((a_range[0], a_range[-1], b_range[0], b_range[-1]))
         if levels is not None:
             self._image.set_norm(BoundaryNorm(levels, 256))
+        self._colorbar.locator = MaxNLocator(6)  # tick labels are the dearest part to draw
         ax.set_xlim(a_range[0], a_range[-1])
         ax.set_ylim(b_range[0], b_range[-1])
         self._background = None  # everything moved: the next frame is a full draw
@@ -694,14 +698,23 @@ class PathView:
     each point). So the loss drawn under each path point is that point's real loss.
     """
 
-    def __init__(self, path_taken: np.ndarray) -> None:
+    def __init__(self, path_taken: np.ndarray, keep: Sequence[int] = ()) -> None:
         path_taken = np.asarray(path_taken, dtype=float)
-        self.reference = path_taken[-1]
-        offsets = path_taken - self.reference
+        count = len(path_taken)
+        spread = np.linspace(0, count - 1, min(count, MAX_VIEW_POINTS)).round().astype(int)
+        #: Indices (epochs) of the path points drawn: the sheet passes through exactly these.
+        self.nodes = np.array(sorted({*spread.tolist(), *(i for i in keep if 0 <= i < count)}))
+        points = path_taken[self.nodes]
+        self.reference = points[-1]
+        offsets = points - self.reference
         self.u, self.v = _principal_directions(offsets)
         self.coords = np.column_stack([offsets @ self.u, offsets @ self.v])
         self.residuals = offsets - np.outer(self.coords[:, 0], self.u) - np.outer(
             self.coords[:, 1], self.v)
+
+    def drawn(self, epoch: int) -> np.ndarray:
+        """The view coordinates of the nodes up to ``epoch`` (an animation's frame)."""
+        return self.coords[self.nodes <= epoch]
 
     def project(self, points: np.ndarray) -> np.ndarray:
         """View coordinates ``(m, 2)`` of flat parameters ``points`` ``(m, n_params)``: on the

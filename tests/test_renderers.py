@@ -16,7 +16,7 @@ from PIL import Image
 
 from gdplot import LinearRegressionGD, LogisticRegressionGD
 from gdplot.callbacks import PlotCallback
-from gdplot.model_maths import ModelMaths, identity, register_model
+from gdplot.model_maths import model_maths, register_model
 from gdplot.renderers import (
     RENDERERS,
     FigureCache,
@@ -171,14 +171,12 @@ def test_renderers_pickle_as_themselves():
 
 
 # A model the renderers have never heard of: what suits it follows from its maths alone.
-_QUADRATIC = register_model(ModelMaths(
+# (Built from logistic's maths, so that fields added to ModelMaths later are filled too.)
+_QUADRATIC = register_model(dataclasses.replace(
+    model_maths("logistic"),
     kind="test-quadratic-classifier",
     title="Quadratic classifier",
-    task="classification",
     raw_output=lambda params, X: (X**2) @ params["coef"] + params["intercept"],
-    link=lambda z: 1 / (1 + np.exp(-z)),
-    loss_of_z=lambda z, y: np.mean(np.logaddexp(0, z) - y * z, axis=-1),
-    output_label="P(y = 1)",
     linear_in_params=False,
 ))
 
@@ -195,9 +193,6 @@ def test_what_a_renderer_suits_follows_the_models_maths_not_its_name(name, n_fea
 
 
 def test_a_regression_models_maths_decide_the_boundary_plot():
-    regression = ModelMaths(kind="unregistered", title="t", task="regression",
-                            raw_output=lambda p, X: X[:, 0], link=identity,
-                            loss_of_z=lambda z, y: z.mean(axis=-1), output_label="prediction",
-                            linear_in_params=True)
+    regression = dataclasses.replace(model_maths("linear"), kind="unregistered")
     assert "needs a logistic model" in RENDERERS["boundary"].problem(regression, 2)
     assert RENDERERS["surface"].suits(regression, 7)
