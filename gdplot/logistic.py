@@ -9,7 +9,7 @@ import numpy as np
 
 from gdplot.base import FitSettings
 from gdplot.linear import LinearModel, linear_output
-from gdplot.model_maths import ModelMaths, register_model
+from gdplot.model_maths import ModelMaths, register_estimator, register_model
 from gdplot.validation import check_choice, check_labels
 
 _MAX_CLASSES_SHOWN = 10
@@ -28,6 +28,22 @@ def negative_log_likelihood(z: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.mean(np.logaddexp(0.0, z) - y * z, axis=-1)
 
 
+def negative_log_likelihood_gradient(z: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``d mean(log(1 + e^z) - y z) / dz = (sigmoid(z) - y) / n`` for ``z`` ``(n,)``."""
+    z_grad = sigmoid(z)
+    z_grad -= y
+    z_grad /= z_grad.shape[0]
+    return z_grad
+
+
+def log_likelihood_gradient(z: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``d mean(y z - log(1 + e^z)) / dz = (y - sigmoid(z)) / n``: what gradient *ascent*
+    climbs, derived on its own rather than as the negative of the descent gradient."""
+    z_grad = y - sigmoid(z)
+    z_grad /= z_grad.shape[0]
+    return z_grad
+
+
 LOGISTIC = register_model(
     ModelMaths(
         kind="logistic",
@@ -38,11 +54,13 @@ LOGISTIC = register_model(
         loss_of_z=negative_log_likelihood,
         output_label="P(y = 1)",
         linear_in_params=True,
+        loss_gradient_of_z=negative_log_likelihood_gradient,
         lipschitz_factor=0.25,
     )
 )
 
 
+@register_estimator
 class LogisticRegressionGD(LinearModel):
     """Unpenalised binary logistic regression: ``P(y = classes_[1] | x) = sigmoid(x @ coef + b)``.
 
@@ -102,8 +120,8 @@ class LogisticRegressionGD(LinearModel):
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities ``(n_samples, 2)``; column ``j`` is ``P(y = classes_[j])``."""
         z = self._decision_function(self._check_predict_X(X))
-        # sigmoid(-z), not 1 - sigmoid(z), keeps tiny probabilities accurate.
-        return np.column_stack([sigmoid(-z), sigmoid(z)])
+        # link(-z) = sigmoid(-z), not 1 - sigmoid(z), keeps tiny probabilities accurate.
+        return np.column_stack([self._maths.link(-z), self._maths.link(z)])
 
     def predict(self, X: Any) -> np.ndarray:
         """The more probable label from ``classes_`` for each row, shape ``(n_samples,)``."""
@@ -116,25 +134,11 @@ class LogisticRegressionGD(LinearModel):
         y = check_labels(y, predicted.shape[0])
         return float(np.mean(predicted == y))
 
-    # -- the maths ---------------------------------------------------------------------------
-
-    def _loss(self, X: np.ndarray, y: np.ndarray) -> float:
-        return float(negative_log_likelihood(self._decision_function(X), y))
-
-    def _gradients(self, X: np.ndarray, y: np.ndarray) -> tuple[tuple[np.ndarray, np.ndarray]]:
-        z_grad = sigmoid(self._decision_function(X))
-        z_grad -= y
-        z_grad /= z_grad.shape[0]  # d(mean NLL)/dz = (p - y) / m
-        return ((self._theta, self._theta_gradient(X, z_grad)),)
-
-    def _log_likelihood_gradient(self, X: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """Gradient of the mean log-likelihood ``mean(y z - log(1 + e^z))`` w.r.t. ``theta``."""
-        z_grad = y - sigmoid(self._decision_function(X))
-        z_grad /= z_grad.shape[0]  # d(mean LL)/dz = (y - p) / m
-        return self._theta_gradient(X, z_grad)
+    # -- the step ----------------------------------------------------------------------------
 
     def _take_step(self, X: np.ndarray, y: np.ndarray, lr: float) -> None:
         if self.method == "ascent":
-            self._theta += lr * self._log_likelihood_gradient(X, y)
+            z_grad = log_likelihood_gradient(self._decision_function(X), y)
+            self._theta += lr * self._theta_gradient(X, z_grad)
         else:
-            super()._take_step(X, y, lr)
+            super()._take_step(X, y, lr)  # descent on the registered loss

@@ -1,5 +1,6 @@
 """A one-hidden-layer ReLU network for regression, trained by the shared gradient-descent
-loop with the hand-written backprop of ``gdplot.nn``."""
+loop with the hand-written backprop of ``gdplot.nn``, on the loss registered in its
+``ModelMaths`` (the mean squared error, shared with linear regression)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,15 @@ from typing import Any
 import numpy as np
 
 from gdplot.base import FitSettings, GradientDescentEstimator, RegressorMixin
-from gdplot.linear import mean_squared_error
-from gdplot.model_maths import ModelMaths, Params, identity, register_model
-from gdplot.nn import Linear, MSELoss, ReLU, Sequential
+from gdplot.linear import mean_squared_error, mean_squared_error_gradient
+from gdplot.model_maths import (
+    ModelMaths,
+    Params,
+    identity,
+    register_estimator,
+    register_model,
+)
+from gdplot.nn import Linear, ReLU, Sequential
 from gdplot.validation import check_int
 
 
@@ -36,10 +43,12 @@ MLP = register_model(
         loss_of_z=mean_squared_error,
         output_label="prediction",
         linear_in_params=False,
+        loss_gradient_of_z=mean_squared_error_gradient,
     )
 )
 
 
+@register_estimator
 class MLPRegressorGD(RegressorMixin, GradientDescentEstimator):
     """``Linear(n_features, hidden) -> ReLU -> Linear(hidden, 1)`` trained on the mean squared
     error (not halved; ``history_`` records it).
@@ -77,8 +86,7 @@ class MLPRegressorGD(RegressorMixin, GradientDescentEstimator):
 
     def predict(self, X: Any) -> np.ndarray:
         """Predictions ``(n_samples,)`` for ``X`` ``(n_samples, n_features)``."""
-        X = self._check_predict_X(X)
-        return self.model_.forward(X)[:, 0]
+        return self._maths.link(self._forward(self._check_predict_X(X)))
 
     # -- the maths ---------------------------------------------------------------------------
 
@@ -95,7 +103,6 @@ class MLPRegressorGD(RegressorMixin, GradientDescentEstimator):
             ("relu", ReLU()),
             ("output", Linear(self.hidden, 1, rng=rng)),
         )
-        self._loss_fn = MSELoss()
 
     def _live_params(self) -> dict[str, np.ndarray]:
         return {name: param for name, param, _ in self.model_.parameters()}
@@ -103,10 +110,14 @@ class MLPRegressorGD(RegressorMixin, GradientDescentEstimator):
     def _flat_params(self) -> None:
         return None  # no parameter path: a 100-dimensional path does not plot
 
+    def _forward(self, X: np.ndarray) -> np.ndarray:
+        """The network's output ``z`` ``(n,)`` (its layers keep what ``backward`` needs)."""
+        return self.model_.forward(X)[:, 0]
+
     def _loss(self, X: np.ndarray, y: np.ndarray) -> float:
-        return self._loss_fn.forward(self.model_.forward(X), y[:, np.newaxis])
+        return float(self._maths.loss_of_z(self._forward(X), y))
 
     def _gradients(self, X: np.ndarray, y: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
-        self._loss(X, y)
-        self.model_.backward(self._loss_fn.backward())
+        z_grad = self._maths.loss_gradient_of_z(self._forward(X), y)
+        self.model_.backward(z_grad[:, np.newaxis])
         return [(param, grad) for _, param, grad in self.model_.parameters()]

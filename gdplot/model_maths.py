@@ -1,10 +1,13 @@
 """What each model computes, kept in one place per model, and found by the model's name.
 
 Every model module (``linear.py``, ``logistic.py``, ``mlp.py``) defines one :class:`ModelMaths`
-next to its estimator and registers it. The estimator, its snapshots and the renderers all
-call these functions; none of them re-derives a model's maths or branches on its name. A
-snapshot carries only the name (a short string pickles cheaply to a process renderer), and
-:func:`model_maths` turns it back into the maths. Adding a model touches its own module.
+next to its estimator and registers both (:func:`register_model`, :func:`register_estimator`).
+The estimator's training loop, its snapshots and the renderers all call these functions; none
+of them re-derives a model's maths or branches on its name. A snapshot carries only the name
+(a short string pickles cheaply to a process renderer), and :func:`model_maths` turns it back
+into the maths; :func:`estimator_class` finds the estimator of a kind (for model files and the
+command line), :func:`model_kinds` lists them. Adding a model touches its own module (and
+``gdplot/__init__.py``, which imports it, to export its estimator).
 """
 
 from __future__ import annotations
@@ -15,7 +18,15 @@ from typing import Literal
 
 import numpy as np
 
-__all__ = ["ModelMaths", "identity", "model_maths", "register_model"]
+__all__ = [
+    "ModelMaths",
+    "estimator_class",
+    "identity",
+    "model_kinds",
+    "model_maths",
+    "register_estimator",
+    "register_model",
+]
 
 Params = Mapping[str, np.ndarray]
 
@@ -35,6 +46,10 @@ class ModelMaths:
         loss_of_z: ``loss_of_z(z, y)``: the training loss of scores ``z`` (shape ``(..., n)``)
             against targets ``y`` ``(n,)``, averaged over the last axis, shape ``(...)``. So a
             whole grid of parameter settings is scored in one call.
+        loss_gradient_of_z: ``loss_gradient_of_z(z, y)``: the gradient of
+            ``loss_of_z(z, y)`` with respect to ``z`` (shape ``(n,)``, as ``z``), which
+            training chains back through ``raw_output`` to the parameters. It may reuse
+            ``z``'s memory: the training loop passes a fresh ``z`` per step.
         output_label: what ``link(z)`` is, for legends: ``"prediction"``, ``"P(y = 1)"``.
         linear_in_params: ``z = X @ coef + intercept``; the parameter path
             ``[*coef, intercept]`` and a loss surface over it exist.
@@ -52,6 +67,7 @@ class ModelMaths:
     loss_of_z: Callable[[np.ndarray, np.ndarray], np.ndarray]
     output_label: str
     linear_in_params: bool
+    loss_gradient_of_z: Callable[[np.ndarray, np.ndarray], np.ndarray]
     lipschitz_factor: float | None = None
 
     def output(self, params: Params, X: np.ndarray) -> np.ndarray:
@@ -66,6 +82,7 @@ def identity(z: np.ndarray) -> np.ndarray:
 
 # Filled once, at import, by the model modules; read-only afterwards, so no lock is needed.
 _REGISTRY: dict[str, ModelMaths] = {}
+_ESTIMATORS: dict[str, type] = {}
 
 
 def register_model(maths: ModelMaths) -> ModelMaths:
@@ -85,3 +102,33 @@ def model_maths(kind: str) -> ModelMaths:
         raise ValueError(
             f"unknown model kind={kind!r}; known kinds: {', '.join(sorted(_REGISTRY))}"
         ) from None
+
+
+def register_estimator(cls: type) -> type:
+    """A class decorator: make ``cls`` the estimator of the model kind ``cls._maths.kind``
+    (whose maths must be registered already). Returns ``cls``."""
+    maths = getattr(cls, "_maths", None)
+    if not isinstance(maths, ModelMaths) or _REGISTRY.get(maths.kind) is not maths:
+        raise ValueError(
+            f"{cls.__name__}._maths must be a registered ModelMaths, got {maths!r}"
+        )
+    known = _ESTIMATORS.get(maths.kind)
+    if known is not None and known is not cls:
+        raise ValueError(f"model kind={maths.kind!r} already has an estimator: {known.__name__}")
+    _ESTIMATORS[maths.kind] = cls
+    return cls
+
+
+def estimator_class(kind: str) -> type:
+    """The estimator class registered for ``kind`` (``"linear"`` -> ``LinearRegressionGD``)."""
+    try:
+        return _ESTIMATORS[kind]
+    except (KeyError, TypeError):
+        raise ValueError(
+            f"unknown model kind={kind!r}; known kinds: {', '.join(model_kinds())}"
+        ) from None
+
+
+def model_kinds() -> list[str]:
+    """The kinds that have an estimator, sorted: ``["linear", "logistic", "mlp"]``."""
+    return sorted(_ESTIMATORS)
