@@ -353,7 +353,10 @@ class GradientDescentEstimator:
     ) -> DivergenceError:
         """The ``DivergenceError`` for ``diverged``, with a learning rate to try instead."""
         lr = settings.lr
-        computed = auto_learning_rate(self._maths, X, settings.batch_size)
+        try:
+            computed = auto_learning_rate(self._maths, X, settings.batch_size)
+        except ValueError:  # X too large to square: the rescaling advice below is the answer
+            computed = None
         if computed is not None and computed < lr:
             suggested = computed
             mini_batch = settings.batch_size is not None and settings.batch_size < X.shape[0]
@@ -482,7 +485,8 @@ def _looks_standardised(columns: np.ndarray) -> bool:
     """Every column's mean is within a few units of 0 and its standard deviation within an
     order of magnitude of 1, or it is all zeros (what standardising makes of a constant
     column). Scales like these are not what makes a run diverge."""
-    mean, std = columns.mean(axis=0), columns.std(axis=0)
+    with np.errstate(over="ignore", invalid="ignore"):  # huge values: inf, not standardised
+        mean, std = columns.mean(axis=0), columns.std(axis=0)
     scaled = (np.abs(mean) <= 3.0) & (std >= 0.1) & (std <= 10.0)
     zeros = ~np.any(columns, axis=0)
     return bool(np.all(scaled | zeros))

@@ -45,11 +45,20 @@ def gram_largest_eigenvalue(X: np.ndarray) -> float:
     ones). The iteration starts from a fixed pseudo-random vector, so the answer is
     repeatable; a start with almost no weight on the top eigenvector would need more than
     ``POWER_ITERATION_MAX_ITER`` iterations, which a random start makes vanishingly unlikely.
+    Returns ``inf`` if the squares of ``X`` overflow float64 (values beyond about 1e154).
     """
     X = np.asarray(X, dtype=np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        estimate = _power_iteration(X)
+    return estimate if np.isfinite(estimate) else np.inf
+
+
+def _power_iteration(X: np.ndarray) -> float:
     n_samples, n_features = X.shape
     column_means = X.mean(axis=0)
     mean_squares = np.einsum("ij,ij->j", X, X) / n_samples
+    if not np.isfinite(mean_squares).all():
+        return np.inf
     if n_features + 1 <= EXPLICIT_GRAM_MAX_COLUMNS:
         gram = np.empty((n_features + 1, n_features + 1))
         gram[:-1, :-1] = X.T @ X / n_samples
@@ -82,7 +91,8 @@ def gram_largest_eigenvalue(X: np.ndarray) -> float:
 def lipschitz_constant(maths: ModelMaths, X: np.ndarray) -> float | None:
     """``L = maths.lipschitz_factor * lambda_max(D.T @ D / n)``: the Lipschitz constant of the
     gradient of ``maths``'s mean loss over ``X`` ``(n, p)``; ``None`` for a model without a
-    ``lipschitz_factor`` (one not linear in its parameters, such as the MLP)."""
+    ``lipschitz_factor`` (one not linear in its parameters, such as the MLP); ``inf`` if the
+    squares of ``X`` overflow float64."""
     if maths.lipschitz_factor is None:
         return None
     return maths.lipschitz_factor * gram_largest_eigenvalue(X)
@@ -93,10 +103,16 @@ def auto_learning_rate(
 ) -> float | None:
     """The learning rate ``lr="auto"`` trains with: ``1 / L`` for full-batch descent (``batch_size``
     ``None`` or at least ``n``), ``1 / L(batch_size)`` for mini-batches (see the module's
-    docstring); ``None`` for a model without a ``lipschitz_factor``."""
+    docstring); ``None`` for a model without a ``lipschitz_factor``. A ``ValueError`` if
+    ``X`` is too large for float64 to square (no rate is then meaningful: rescale ``X``)."""
     full_batch = lipschitz_constant(maths, X)
     if full_batch is None:
         return None
+    if not np.isfinite(full_batch):
+        raise ValueError(
+            "no learning rate can be computed from X: its squares overflow float64 (largest "
+            f"|X| is {np.abs(X).max():.3g}); rescale it, e.g. standardise the features"
+        )
     n_samples = X.shape[0]
     if batch_size is None or batch_size >= n_samples:
         return 1.0 / full_batch

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import gdplot.learning_rate as learning_rate
-from gdplot import LinearRegressionGD, LogisticRegressionGD, MLPRegressorGD
+from gdplot import DivergenceError, LinearRegressionGD, LogisticRegressionGD, MLPRegressorGD
 from gdplot.learning_rate import auto_learning_rate, gram_largest_eigenvalue, lipschitz_constant
 from gdplot.model_maths import model_maths
 
@@ -107,7 +107,7 @@ def test_auto_rate_descends_at_every_epoch_on_badly_scaled_data(cls):
     # steps at any safe rate: that is what badly scaled means).
     assert model.history_[-1] < 0.9 * model.initial_loss_
     # The same data with a fixed rate 10x larger than 1/L only fails.
-    with pytest.raises(Exception, match=r"diverged"):
+    with pytest.raises(DivergenceError, match=r"diverged"):
         cls(lr=10 * model.lr_, epochs=300).fit(X, target)
 
 
@@ -128,7 +128,7 @@ def test_auto_rate_trains_stochastic_descent_where_one_over_L_diverges():
     X = rng.normal(size=(500, 10))
     y = X @ rng.normal(size=10) + rng.normal(size=500)
     full_batch_rate = auto_learning_rate(LINEAR, X)
-    with pytest.raises(Exception, match=r"diverged"):
+    with pytest.raises(DivergenceError, match=r"diverged"):
         LinearRegressionGD(lr=full_batch_rate, epochs=20, batch_size=1, random_state=0).fit(X, y)
     model = LinearRegressionGD(lr="auto", epochs=20, batch_size=1, random_state=0).fit(X, y)
     assert model.lr_ < full_batch_rate and model.score(X, y) > 0.85
@@ -144,3 +144,13 @@ def test_other_strings_are_refused_naming_lr(lr):
     message = rf"lr must be a finite number > 0 or 'auto', got lr={lr!r}"
     with pytest.raises(ValueError, match=message):
         LinearRegressionGD(lr=lr).fit(np.zeros((3, 1)), np.zeros(3))
+
+
+def test_features_too_large_to_square_get_no_rate_but_a_clear_error():
+    X = np.array([[1e160], [2e160], [3e160]])
+    assert gram_largest_eigenvalue(X) == np.inf  # and no overflow warning (they are errors)
+    with pytest.raises(ValueError, match=r"no learning rate can be computed from X: .* 3e\+160"):
+        LinearRegressionGD(lr="auto").fit(X, [1.0, 2.0, 3.0])
+    # A fixed rate that diverges on them falls back to the generic hint, without warnings.
+    with pytest.raises(DivergenceError, match=r"e\.g\. lr=1e-301, or standardise the features\.$"):
+        LinearRegressionGD(lr=1e-300, epochs=3).fit(X, [1.0, 2.0, 3.0])
