@@ -66,15 +66,24 @@ def is_int(value, minimum: int) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= minimum
 
 
+def is_learning_rate(value, cls) -> bool:
+    """A finite number > 0; or "auto" for the models with a Lipschitz constant."""
+    if isinstance(value, str):
+        return value == "auto" and cls in (LinearRegressionGD, LogisticRegressionGD)
+    return (isinstance(value, numbers.Real) and not isinstance(value, bool)
+            and np.isfinite(float(value)) and value > 0)
+
+
+#: Whether ``value`` is valid for the parameter, given the estimator class.
 HYPERPARAMETERS = {
-    "lr": lambda v: (isinstance(v, numbers.Real) and not isinstance(v, bool)
-                     and np.isfinite(float(v)) and v > 0),
-    "epochs": lambda v: is_int(v, 1),
-    "batch_size": lambda v: v is None or is_int(v, 1),
-    "shuffle": lambda v: isinstance(v, (bool, np.bool_)),
-    "random_state": lambda v: v is None or isinstance(v, np.random.Generator) or is_int(v, 0),
-    "method": lambda v: isinstance(v, str) and v in ("descent", "ascent"),
-    "hidden": lambda v: is_int(v, 1),
+    "lr": is_learning_rate,
+    "epochs": lambda v, cls: is_int(v, 1),
+    "batch_size": lambda v, cls: v is None or is_int(v, 1),
+    "shuffle": lambda v, cls: isinstance(v, (bool, np.bool_)),
+    "random_state": lambda v, cls: (v is None or isinstance(v, np.random.Generator)
+                                    or is_int(v, 0)),
+    "method": lambda v, cls: isinstance(v, str) and v in ("descent", "ascent"),
+    "hidden": lambda v, cls: is_int(v, 1),
 }
 
 
@@ -100,7 +109,7 @@ junk = st.one_of(st.none(), st.booleans(), st.text(max_size=4), st.lists(st.inte
                  st.complex_numbers(max_magnitude=10))
 hyperparameter_values = {
     "lr": st.one_of(st.floats(1e-4, 1.0), st.floats(), st.integers(-2, 3),
-                    st.just(np.float32(0.1)), junk),
+                    st.just(np.float32(0.1)), st.sampled_from(["auto", "Auto", "0.1"]), junk),
     "epochs": st.one_of(st.integers(1, 5), st.integers(-3, 0), st.just(np.int64(3)),
                         st.floats(0, 5), junk),
     "batch_size": st.one_of(st.none(), st.integers(1, 8), st.integers(-3, 0),
@@ -158,7 +167,7 @@ def fit_inputs(draw):
 
 def check_fit(cls, params, X, y) -> None:
     estimator = cls(**params)
-    problems = {name for name, value in params.items() if not HYPERPARAMETERS[name](value)}
+    problems = {name for name, value in params.items() if not HYPERPARAMETERS[name](value, cls)}
     problems |= data_problems(estimator, X, y)
     try:
         fitted = estimator.fit(X, y)
