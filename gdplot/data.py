@@ -150,7 +150,11 @@ class CsvText:
 
     def describe_columns(self) -> str:
         """``columns are: a, b, c (delimiter ';')``: what a user needs to fix a column name."""
-        names = ", ".join(repr(c) if not c or c != c.strip() else c for c in self.columns)
+        # Quoted where a bare name would mislead: empty, or holding a delimiter or a space.
+        names = ", ".join(
+            repr(c) if not c or any(d in c for d in DELIMITERS + " ") else c
+            for c in self.columns
+        )
         return f"columns are: {names} (read with delimiter {self.delimiter!r})"
 
 
@@ -370,6 +374,9 @@ def load_table(
     name = text.name
     target_index = text.column_index(target)
     data_rows = text.rows
+    filled = sum(not _is_blank(cells) for _, cells in data_rows)
+    if filled < 2:
+        raise DataError(f"{name!r} has {filled} data row(s); at least 2 are needed")
     notices: list[str] = []
     if features is None:
         candidates = [i for i in range(len(text.columns)) if i != target_index]
@@ -465,8 +472,10 @@ def _feature_columns(
     index_like += identifiers
     text_columns = [i for i, c in parsed.items() if i not in index_like and c.kind == "text"]
     if text_columns:
+        described = [f"{parsed[i].name} ({parsed[i].first_text[1].strip()!r})"
+                     for i in text_columns]
         notices.append(
-            f"left out non-numeric column(s): {_shown([parsed[i].name for i in text_columns])} "
+            f"left out non-numeric column(s): {_shown(described)} "
             "(choose columns with --features)"
         )
     empty = [i for i, c in parsed.items() if i not in index_like and c.kind == "empty"]
@@ -475,8 +484,9 @@ def _feature_columns(
     used = [i for i in parsed if i not in index_like and i not in text_columns and i not in empty]
     if not used:
         raise DataError(
-            f"{text.name!r} has no numeric feature column besides the target; "
-            f"{text.describe_columns()}"
+            f"{text.name!r} has no numeric feature column besides the target"
+            + "".join(f"; {message}" for message in notices)
+            + f"; {text.describe_columns()}"
         )
     repeated = sorted({parsed[i].name for i in used if text.columns.count(parsed[i].name) > 1})
     if repeated:

@@ -66,13 +66,14 @@ class DemoRun:
         return f"{metric} {self.estimator.score(self.X, self.y):.4g}"
 
 
-def runs(folder: RunFolder, queue: TaskQueue) -> list[DemoRun]:
-    """The demo's models on their data sets, with plot callbacks writing into ``folder``."""
+def runs(folder: RunFolder, queue: TaskQueue, *, epochs: int = EPOCHS) -> list[DemoRun]:
+    """The demo's models on their data sets, with plot callbacks writing into ``folder``
+    (the MLP trains for ``5 * epochs``)."""
     out = folder.folder
     X_reg, y_reg, _, _ = make_regression(400, 1, noise=1.0, random_state=0)
     X_cls, y_cls = make_classification(400, separation=3.0, random_state=1)
     X_sin, y_sin = make_nonlinear(400, noise=0.1, random_state=2)
-    every = EPOCHS // FRAMES
+    every = max(1, epochs // FRAMES)
 
     def linear_run(label: str, lr: float, batch_size: int | None) -> DemoRun:
         prefix = f"linear-{label}_"
@@ -82,11 +83,11 @@ def runs(folder: RunFolder, queue: TaskQueue) -> list[DemoRun]:
         if batch_size is None:
             callbacks.append(
                 GifCallback(
-                    "surface", out / f"{prefix}surface.gif", every=every // 3, executor=queue,
+                    "surface", out / f"{prefix}surface.gif", every=max(1, every // 3), executor=queue,
                     label=label,
                 )
             )
-        model = LinearRegressionGD(lr=lr, epochs=EPOCHS, batch_size=batch_size, random_state=0)
+        model = LinearRegressionGD(lr=lr, epochs=epochs, batch_size=batch_size, random_state=0)
         return DemoRun(f"linear, {label} GD", model, X_reg, y_reg, callbacks)
 
     return [
@@ -97,7 +98,7 @@ def runs(folder: RunFolder, queue: TaskQueue) -> list[DemoRun]:
         linear_run("stochastic", 0.005, 1),
         DemoRun(
             "logistic, batch GD",
-            LogisticRegressionGD(lr=0.5, epochs=EPOCHS, method="descent", random_state=0),
+            LogisticRegressionGD(lr=0.5, epochs=epochs, method="descent", random_state=0),
             X_cls,
             y_cls,
             make_plots(["boundary", "surface"], out=out, prefix="logistic_", label="descent",
@@ -105,7 +106,7 @@ def runs(folder: RunFolder, queue: TaskQueue) -> list[DemoRun]:
         ),
         DemoRun(
             "mlp, mini-batch GD",
-            MLPRegressorGD(hidden=32, lr=0.01, epochs=5 * EPOCHS, batch_size=32, random_state=0),
+            MLPRegressorGD(hidden=32, lr=0.01, epochs=5 * epochs, batch_size=32, random_state=0),
             X_sin,
             y_sin,
             make_plots(["fit"], out=out, prefix="mlp_", label="sin(x)", every=5 * every,
@@ -124,12 +125,19 @@ def print_table(demo_runs: list[DemoRun]) -> None:
         )
 
 
-def run(folder: RunFolder, queue: TaskQueue, *, show_progress: bool | None = None) -> int:
+def run(
+    folder: RunFolder,
+    queue: TaskQueue,
+    *,
+    epochs: int = EPOCHS,
+    show_progress: bool | None = None,
+) -> int:
     """Train the demo's models into ``folder`` (held by the caller), plots on ``queue``."""
-    demo_runs = runs(folder, queue)
+    demo_runs = runs(folder, queue, epochs=epochs)
     callbacks = [cb for demo_run in demo_runs for cb in demo_run.callbacks]
     comparison = folder.folder / COMPARISON_NAME
-    start_folder(folder, [*planned_paths(callbacks, 5 * EPOCHS), comparison])
+    planned = [path for r in demo_runs for path in planned_paths(r.callbacks, r.estimator.epochs)]
+    start_folder(folder, [*planned, comparison])
     try:
         for demo_run in demo_runs:
             demo_run.fit()

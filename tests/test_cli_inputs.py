@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from gdplot.cli import main
+from gdplot.run_folder import MANIFEST_NAME
 
 BUDGETS = [
     pytest.param(30, id="30-examples"),
@@ -39,8 +40,9 @@ def assert_one_error_line(err: str, *fragments: str) -> None:
 
 
 def assert_nothing_half_written(out: Path, *, expect_empty: bool) -> None:
-    """No temp files; every file left is a complete image; nothing at all if ``expect_empty``."""
-    files = sorted(out.rglob("*")) if out.exists() else []
+    """No temp files; every file left is a complete image (but gdplot's manifest of them);
+    nothing at all if ``expect_empty``."""
+    files = sorted(p for p in out.rglob("*") if p.name != MANIFEST_NAME) if out.exists() else []
     if expect_empty:
         assert files == [], f"files written although the input was refused: {files}"
     for path in files:
@@ -52,12 +54,15 @@ def assert_nothing_half_written(out: Path, *, expect_empty: bool) -> None:
 MALFORMED = [
     pytest.param(b"x,y\n1,2\n3\n5,6\n", ["line 3", "expected 2 cells, got 1"], id="short-row"),
     pytest.param(b"x,y\n1,2\n3,4,5\n", ["line 3", "expected 2 cells, got 3"], id="long-row"),
-    pytest.param(b"x,y\n1,2\n3,4\n,6\n", ["line 4", "column 'x'", "empty cell"], id="empty-cell"),
-    pytest.param(b"x,y\n1,2\n3,nan\n", ["column 'y'", "'nan'"], id="nan-cell"),
+    pytest.param(b"x,y\n1,2\n,6\n", ["1 data row(s) with a value in every column"],
+                 id="empty-cell-leaves-one-row"),
+    pytest.param(b"x,y\n1,2\n3,nan\n", ["1 data row(s) with a value"], id="nan-cell"),
     pytest.param(b"x,y\n1,2\n-inf,4\n", ["column 'x'", "'-inf'"], id="inf-cell"),
     pytest.param(b"x,y\n1,2\n1e400,4\n", ["column 'x'", "'1e400'"], id="overflowing-cell"),
-    pytest.param(b"x,y\n1,2\n0x1F,4\n", ["column 'x'", "'0x1F'"], id="hex-cell"),
-    pytest.param(b"x,y\n1,2\n3,four\n", ["line 3", "'four'"], id="text-cell"),
+    pytest.param(b"x,y\n1,2\n0x1F,4\n", ["no numeric feature column", "x ('0x1F')"],
+                 id="hex-cell"),
+    pytest.param(b"x,y\n1,2\n3,four\n", ["line 3", "the target is not a number: 'four'"],
+                 id="text-target-cell"),
     pytest.param(b"", ["empty"], id="empty-file"),
     pytest.param(b"\n\n  \n", ["data.csv"], id="blank-lines-only"),
     pytest.param(b"x,y\n", ["0 data row"], id="header-only"),
@@ -80,6 +85,17 @@ def test_malformed_csv_is_one_line_exit_2_and_nothing_written(tmp_path, capsys, 
     captured = capsys.readouterr()
     assert_one_error_line(captured.err, *fragments)
     assert_nothing_half_written(out, expect_empty=True)
+
+
+def test_a_row_missing_a_value_is_left_out_with_a_note(tmp_path, capsys):
+    csv = tmp_path / "data.csv"
+    csv.write_bytes(b"x,y\n1,2\n3,4\n,6\n\n5,NA\n7,8\n")
+    out = tmp_path / "plots"
+    assert train(csv, out, "--test-size", "0") == 0
+    captured = capsys.readouterr()
+    assert captured.err == ("gdplot: note: left out 3 row(s) with a missing value in a column "
+                            "used (line(s) 4, 5, 6)\n")
+    assert "train (3 rows)" in captured.out
 
 
 def test_a_device_instead_of_a_file_is_refused(tmp_path, capsys):
@@ -199,8 +215,9 @@ def test_any_csv_trains_or_fails_with_one_line_and_nothing_half_written(examples
             captured = capsys.readouterr()
             assert status in (0, 1, 2), status
             event(f"exit status {status}")
-            if status == 0:
-                assert captured.err == ""
+            if status == 0:  # notes only: columns or rows left out
+                assert all(line.startswith("gdplot: note: ")
+                           for line in captured.err.splitlines()), captured.err
                 assert_nothing_half_written(out, expect_empty=False)
                 assert any(out.iterdir())
             else:

@@ -12,10 +12,14 @@ from hypothesis.extra import numpy as hnp
 
 from gdplot.data import (
     DataError,
+    load_columns,
     load_csv,
+    load_table,
     make_classification,
     make_nonlinear,
     make_regression,
+    sniff_delimiter,
+    split_rows,
     standardize,
 )
 
@@ -134,10 +138,12 @@ def test_load_csv_accepts_a_byte_order_mark_and_quoted_cells(tmp_path):
         ("y\n1\n2\n", "y", "only the target column"),
         ("x,y\n1,2\n3\n", "y", "line 3: expected 2 cells, got 1"),
         ("x,y\n1,2\n\n\n3,4,5\n", "y", "line 5: expected 2 cells, got 3"),
-        ("x,y\n1,2\n3,abc\n", "y", "line 3, column 'y': not a finite number: 'abc'"),
-        ("x,y\n1,2\n,4\n", "y", "line 3, column 'x': empty cell"),
-        ("x,y\n1,2\nnan,4\n", "y", "line 3, column 'x': not a finite number: 'nan'"),
-        ("x,y\n1,2\n3,inf\n", "y", "not a finite number: 'inf'"),
+        ("x,y\n1,2\n3,abc\n", "y", "line 3, column 'y': the target is not a number: 'abc'"),
+        ("x,y\n1,2\n,4\n", "y", "has 1 data row.s. with a value in every column used"),
+        ("x,y\n1,2\nnan,4\n", "y", "has 1 data row.s. with a value in every column used"),
+        ("x,y\n1,2\n3,inf\n", "y", "line 3, column 'y': not a finite number: 'inf'"),
+        ("x,y\n1,2\n1e999,4\n", "y", "line 3, column 'x': not a finite number: '1e999'"),
+        ("x,y\n1,2\n1_0,4\n", "y", "no numeric feature column.*x \\('1_0'\\)"),
     ],
 )
 def test_load_csv_bad_content_is_one_clear_line(tmp_path, text, target, message):
@@ -198,6 +204,153 @@ def test_load_csv_round_trips_what_csv_writer_wrote(tmp_path_factory, table):
     assert names == [c for c in columns if c != "c1"]
     np.testing.assert_array_equal(y, table[:, 1])
     np.testing.assert_array_equal(X, np.delete(table, 1, axis=1))
+
+
+# --------------------------------------------------------------------------- load_table
+
+
+def test_text_columns_are_left_out_with_one_notice_naming_them(tmp_path):
+    table = load_table(write(tmp_path, "species,x,island,y\nAdelie,1,Dream,2\nGentoo,2,,4\n"
+                                       "Adelie,3,Biscoe,6\n"), "y")
+    assert table.feature_names == ["x"]
+    np.testing.assert_array_equal(table.X[:, 0], [1, 2, 3])
+    assert table.notices == ["left out non-numeric column(s): species ('Adelie'), island "
+                             "('Dream') (choose columns with --features)"]
+
+
+def test_chosen_features_are_used_in_the_order_given(tmp_path):
+    path = write(tmp_path, "a,b,name,y\n1,10,p,5\n2,20,q,6\n3,30,r,7\n")
+    table = load_table(path, "y", features=["b", "a"])
+    assert table.feature_names == ["b", "a"] and table.notices == []
+    np.testing.assert_array_equal(table.X, [[10, 1], [20, 2], [30, 3]])
+    with pytest.raises(DataError, match=r"column 'name' is not numeric \(line 2: 'p'\)"):
+        load_table(path, "y", features=["a", "name"])
+    with pytest.raises(DataError, match=r"no column\(s\) 'c', 'd'; columns are: a, b, name, y"):
+        load_table(path, "y", features=["a", "c", "d"])
+
+
+def test_one_rule_for_rows_missing_a_value_in_a_column_used(tmp_path):
+    text = ("x,unused,y\n"
+            "1,,1\n"        # missing only in an unused (text) column: kept
+            "2,t,NA\n"      # missing target: left out
+            ",t,3\n"        # missing feature: left out
+            "\n"            # blank: left out, by the same rule
+            " , , \n"       # blank but for spaces: left out
+            "4,t,n/a\n"     # another spelling of missing
+            "5,t,5\n"
+            "6,t,?\n")
+    table = load_table(write(tmp_path, text), "y")
+    np.testing.assert_array_equal(table.X[:, 0], [1, 5])
+    np.testing.assert_array_equal(table.lines, [2, 8])
+    assert table.notices[-1] == ("left out 6 row(s) with a missing value in a column used "
+                                 "(line(s) 3, 4, 5, 6, 7, ... (6 in all))")
+
+
+@pytest.mark.parametrize(
+    ("header", "first"),
+    [(",a,y", "0"), ("Unnamed: 0,a,y", "0")],
+    ids=["pandas-to_csv", "read-back-by-pandas"],
+)
+def test_an_index_column_is_left_out_with_a_notice(tmp_path, header, first):
+    rows = "".join(f"{i},{i * 0.5 + 1},{i % 2}\n" for i in range(6))
+    table = load_table(write(tmp_path, f"{header}\n{rows}"), "y")
+    assert table.feature_names == ["a"]
+    assert "left out column 1" in table.notices[0] and "an index" in table.notices[0]
+
+
+def test_a_named_count_column_is_a_feature_and_an_unnamed_one_is_not(tmp_path):
+    rows = "".join(f"{i},{i * 3 % 7},{i}\n" for i in range(6))
+    assert load_table(write(tmp_path, f"count,b,y\n{rows}"), "y").feature_names == ["count", "b"]
+    table = load_table(write(tmp_path, f",b,y\n{rows}".replace("\n0,", "\n9,")), "y")
+    assert table.feature_names == ["b"]
+    assert table.notices == ["left out column 1 (no header): a feature needs a name"]
+
+
+def test_an_id_column_of_distinct_integers_is_left_out(tmp_path):
+    path = write(tmp_path, "patient_id,x,y\n901,1,2\n17,2,4\n33,3,7\n")
+    table = load_table(path, "y")
+    assert table.feature_names == ["x"]
+    assert table.notices[0].startswith("left out identifier column(s): patient_id")
+    assert load_table(path, "y", features=["patient_id", "x"]).feature_names == ["patient_id", "x"]
+
+
+@pytest.mark.parametrize(
+    ("text", "delimiter"),
+    [
+        ("a;b;y\n1,5;2;3\n4;5,25;6\n", ";"),
+        ("a\tb\ty\n1.5\t2\t3\n4\t5.25\t6\n", "\t"),
+        ("a|b|y\n1.5|2|3\n4|5.25|6\n", "|"),
+        ('a,b,y\n1.5,2,3\n4,"5.25",6\n', ","),
+    ],
+    ids=["semicolon-decimal-comma", "tab", "bar", "comma"],
+)
+def test_the_delimiter_is_sniffed(tmp_path, text, delimiter):
+    table = load_table(write(tmp_path, text), "y")
+    assert table.delimiter == delimiter
+    np.testing.assert_array_equal(table.X, [[1.5, 2], [4, 5.25]])
+
+
+def test_sniffing_falls_back_to_a_comma():
+    assert sniff_delimiter("") == ","
+    assert sniff_delimiter("y\n1\n2\n") == ","
+    assert sniff_delimiter("a b\n1 2\n") == ","
+
+
+def test_a_missing_column_names_the_delimiter_seen(tmp_path):
+    with pytest.raises(DataError, match=r"no column 'y'; columns are: 'a;b', c \(read with "
+                                        r"delimiter ','\)"):
+        load_table(write(tmp_path, '"a;b",c\n1,2\n3,4\n'), "y")
+    with pytest.raises(DataError, match=r"columns are: a, y \(read with delimiter ';'\)"):
+        load_table(write(tmp_path, "a;y\n1;2\n3;4\n"), "price")
+
+
+def test_labels_keep_text_and_numbers_as_they_are(tmp_path):
+    path = write(tmp_path, "x,kind,code\n1,cat,2\n2,dog,4\n3, cat ,4\n4,,2\n")
+    table = load_table(path, "kind", labels=True, features=["x"])
+    assert table.y.tolist() == ["cat", "dog", "cat"]  # the row without a label is left out
+    numeric = load_table(path, "code", labels=True, features=["x"])
+    assert numeric.y.dtype == np.float64 and numeric.y.tolist() == [2.0, 4.0, 4.0, 2.0]
+    with pytest.raises(DataError, match="the target is not a number: 'cat'"):
+        load_table(path, "kind", features=["x"])
+
+
+def test_load_columns_reads_the_named_columns_for_prediction(tmp_path):
+    path = write(tmp_path, "id;b;a\nr1;2;1\n\nr2;;3\nr3;4,5;5\n")
+    text, X, complete = load_columns(path, ["a", "b"])
+    assert [cells[0] for _, cells in text.rows] == ["r1", "r2", "r3"]  # blank line dropped
+    np.testing.assert_array_equal(X[complete], [[1, 2], [5, 4.5]])
+    assert complete.tolist() == [True, False, True]
+    with pytest.raises(DataError, match=r"no column\(s\) 'c' that the model needs"):
+        load_columns(path, ["a", "c"])
+    with pytest.raises(DataError, match=r"line 2, column 'id': not a number: 'r1'"):
+        load_columns(path, ["id"])
+
+
+# --------------------------------------------------------------------------- split_rows
+
+
+def test_split_rows_is_seeded_disjoint_and_complete():
+    train, test = split_rows(100, 0.2, random_state=3)
+    assert test.size == 20 and train.size == 80
+    assert sorted([*train, *test]) == list(range(100))
+    again = split_rows(100, 0.2, random_state=3)
+    np.testing.assert_array_equal(again[1], test)
+    assert not np.array_equal(split_rows(100, 0.2, random_state=4)[1], test)
+    assert split_rows(100, 0.0)[1].size == 0
+    assert split_rows(3, 0.9)[0].size == 2  # at least 2 rows to train on
+
+
+def test_split_rows_stratified_keeps_each_class_in_training():
+    labels = np.array(["a"] * 90 + ["b"] * 9 + ["c"])
+    train, test = split_rows(100, 0.2, random_state=0, labels=labels)
+    assert np.sum(labels[test] == "a") == 18 and np.sum(labels[test] == "b") == 1
+    assert "c" in labels[train] and "c" not in labels[test]
+
+
+@pytest.mark.parametrize("size", [-0.1, 1.0, float("nan")])
+def test_split_rows_rejects_a_bad_test_size(size):
+    with pytest.raises(ValueError, match="test_size"):
+        split_rows(10, size)
 
 
 # --------------------------------------------------------------------------- standardize
