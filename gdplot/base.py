@@ -369,9 +369,10 @@ class GradientDescentEstimator:
             suggested = lr / 10
             advice = f"Try a smaller learning rate, e.g. lr={suggested:.3g}"
         rescale = _rescaling_advice(X, y if self._maths.task == "regression" else None)
+        used = f"lr='auto' ({lr:.3g})" if self.lr == "auto" else f"lr={lr!r}"
         return DivergenceError(
             f"{type(self).__name__} diverged at epoch {diverged.epoch}: {diverged.what} "
-            f"with lr={lr!r}. {advice}{rescale}.",
+            f"with {used}. {advice}{rescale}.",
             lr=lr,
             epoch=diverged.epoch,
             suggested_lr=suggested,

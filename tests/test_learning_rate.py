@@ -154,3 +154,17 @@ def test_features_too_large_to_square_get_no_rate_but_a_clear_error():
     # A fixed rate that diverges on them falls back to the generic hint, without warnings.
     with pytest.raises(DivergenceError, match=r"e\.g\. lr=1e-301, or standardise the features\.$"):
         LinearRegressionGD(lr=1e-300, epochs=3).fit(X, [1.0, 2.0, 3.0])
+
+
+def test_divergence_with_the_auto_rate_says_so_and_suggests_less():
+    # A target of pure noise: the zero start is already about optimal, so the gradient noise
+    # of single-row steps can only end the run above where it started -- at any rate.
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(100, 3)), rng.normal(size=100)
+    model = LinearRegressionGD(lr="auto", epochs=2, batch_size=1, random_state=0)
+    expected = r"above where it started .* with lr='auto' \("
+    with pytest.raises(DivergenceError, match=expected) as info:
+        model.fit(X, y - y.mean())
+    rate = auto_learning_rate(LINEAR, X, batch_size=1)
+    assert info.value.lr == rate and info.value.suggested_lr == pytest.approx(rate / 10)
+    assert f"with lr='auto' ({rate:.3g}). Try a smaller learning rate, e.g. lr=" in str(info.value)
