@@ -420,6 +420,9 @@ def divergence_message(exc: DivergenceError, *, auto_lr: bool) -> str:
     text = str(exc)
     text = re.sub(r",? or standardi[sz]e the features", "", text)
     text = re.sub(r" ?\(e\.g\. standardi[sz]e the features\)", "", text)
+    # The command's flags, not the estimator's keyword arguments, in the advice.
+    text = text.replace("lr='auto'", "--lr auto")
+    text = re.sub(r"(learning rate[^.]*?: )lr=([\w.+-]+)", r"\1--lr \2", text)
     if not auto_lr and "auto" not in text:
         text = text.rstrip() + " Or let --lr auto choose one from the data."
     return text
@@ -589,12 +592,12 @@ def _train(run: TrainRun, folder: RunFolder) -> int:
                 estimator, X_train, y_train, feature_names=run.feature_names,
                 target_name=run.target_name, callbacks=[*plots, *progress],
             )
+        # On failure the manifest keeps listing every file the run planned: renders still in
+        # flight may write some of them after this. The next run removes those that exist.
         except DivergenceError as exc:  # its message says where, and which lr to try instead
-            _finish_folder(folder, plots)
             message = divergence_message(exc, auto_lr=args.lr == "auto")
             raise CommandError(f"{args.model}: {message}", TRAINING_ERROR) from None
         except (ValueError, TypeError, OSError) as exc:  # bad input, or a folder gone
-            _finish_folder(folder, plots)
             raise CommandError(f"{args.model}: {exc}", USAGE_ERROR) from None
         finally:
             for bar in progress:
@@ -615,18 +618,12 @@ def _train(run: TrainRun, folder: RunFolder) -> int:
                     f"--save {str(args.save)!r}: {exc.strerror or exc}", TRAINING_ERROR
                 ) from None
             print(f"saved the model to {args.save}")
-        try:
-            wait_for_plots(queue, plots, show_progress=show_progress)
-        finally:
-            written = _finish_folder(folder, plots)
+        wait_for_plots(queue, plots, show_progress=show_progress)
+        written = folder.finish(written_paths(plots))
         print(f"{plot_files(len(written))} in {folder.folder}/")
         return 0
 
     return train(None) if args.sync else with_queue(args.workers, train)
-
-
-def _finish_folder(folder: RunFolder, plots: Sequence[Any]) -> list[Path]:
-    return folder.finish(written_paths(plots))
 
 
 def _scores(model: TrainedModel, run: TrainRun) -> list[_Scores]:

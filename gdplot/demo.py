@@ -138,22 +138,21 @@ def run(
     comparison = folder.folder / COMPARISON_NAME
     planned = [path for r in demo_runs for path in planned_paths(r.callbacks, r.estimator.epochs)]
     start_folder(folder, [*planned, comparison])
-    try:
-        for demo_run in demo_runs:
-            demo_run.fit()
-        queue.add_task(
-            render_comparison,
-            {r.name: r.estimator.history_ for r in demo_runs[:3]},
-            comparison,
-            ylabel="loss (MSE)",
-        )
-        print_table(demo_runs)
-        wait_for_plots(
-            queue, callbacks,
-            show_progress=sys.stderr.isatty() if show_progress is None else show_progress,
-        )
-    finally:
-        paths = folder.finish([comparison, *written_paths(callbacks)])
+    # If anything fails, the manifest keeps listing every planned file, for the next run.
+    for demo_run in demo_runs:
+        demo_run.fit()
+    queue.add_task(
+        render_comparison,
+        {r.name: r.estimator.history_ for r in demo_runs[:3]},
+        comparison,
+        ylabel="loss (MSE)",
+    )
+    print_table(demo_runs)
+    wait_for_plots(
+        queue, callbacks,
+        show_progress=sys.stderr.isatty() if show_progress is None else show_progress,
+    )
+    paths = folder.finish([comparison, *written_paths(callbacks)])
     print(f"{plot_files(len(paths))} in {folder.folder}/")
     print(f"convergence of batch vs mini-batch vs stochastic GD: {comparison}")
     return 0

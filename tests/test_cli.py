@@ -553,8 +553,14 @@ def test_divergence_is_one_line_exit_1_and_leaves_no_partial_files(
         capsys, r"^gdplot: error: linear: .* diverged at epoch \d+.*lr=1000000\.0"
     )
     assert "standardi" not in err  # the command has standardised features and target
+    assert "--lr auto" in err and "lr='auto'" not in err  # advice in the command's own terms
     assert_pngs(out)  # whatever was plotted before the divergence is whole
     assert not (out / LOCK_NAME).exists()
+    capsys.readouterr()
+    # Renders of the failed run may land after it gave up: they are still gdplot's, and the
+    # next run into the folder replaces them instead of taking them for the user's.
+    assert main(train_argv(regression_csv, out, "--epochs 3 --lr 0.1 --plot-every 3") + mode) == 0
+    assert assert_pngs(out) == ["fit_epoch0003.png", "loss.png", "surface_epoch0003.png"]
 
 
 def test_an_error_after_a_progress_bar_starts_on_its_own_line(tmp_path, regression_csv, capsys):
