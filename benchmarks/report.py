@@ -259,7 +259,7 @@ def _render_cost_section(section: dict) -> list[str]:
 
 def _train_case_section(section: dict) -> list[str]:
     settings = section["settings"]
-    rows = [[row["mode"], row["plot_every"], format_figure(row["wall_s"]),
+    rows = [[row["mode"], str(row["plot_every"]), format_figure(row["wall_s"]),
              format_figure(row["vs_once"]) if "vs_once" in row else ""]
             for row in section["rows"]]
     return [
@@ -449,7 +449,9 @@ def write_report(results: dict, out_dir: str | os.PathLike[str]) -> list[Path]:
     """Write ``results.json``, ``results.md`` and one chart per section; return their paths."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    written = []
+    # The raw numbers first: a chart or table that fails to draw must not lose the run.
+    written = [out / "results.json"]
+    write_bytes_atomic(written[-1], (json.dumps(results, indent=1) + "\n").encode())
     for name, section in results["sections"].items():
         png = io.BytesIO()
         _CHARTS[name](section).savefig(png, format="png")
@@ -457,6 +459,4 @@ def write_report(results: dict, out_dir: str | os.PathLike[str]) -> list[Path]:
         write_bytes_atomic(written[-1], png.getvalue())
     written.append(out / "results.md")
     write_bytes_atomic(written[-1], render_markdown(results).encode())
-    written.append(out / "results.json")
-    write_bytes_atomic(written[-1], (json.dumps(results, indent=1) + "\n").encode())
     return written

@@ -20,7 +20,7 @@ import math
 import os
 import struct
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +40,7 @@ __all__ = [
     "LivePlot",
     "LossPlot",
     "PLOTS",
+    "PathSurfacePlot",
     "SurfacePlot",
     "encode_png",
     "loss_grid",
@@ -473,18 +474,8 @@ class BoundaryPlot(LivePlot):
         """The axes' inner pixels and their data coordinates; the points' pixels, drawn
         once over the background (their white edges hide where they met it)."""
         canvas = self.figure.canvas
-        height = canvas.get_width_height()[1]
-        box = self.axes.bbox
-        # Inside the spines: columns and (top-down) rows strictly within the axes' frame.
-        cols = slice(int(np.ceil(box.x0)) + 1, int(np.floor(box.x1)) - 1)
-        rows = slice(height - int(np.floor(box.y1)) + 1, height - int(np.ceil(box.y0)) - 1)
+        rows, cols, xs, ys = _inner_pixels(self.figure, self.axes)
         self._band_pixels = (rows, cols)
-        to_data = self.axes.transData.inverted()
-        xs = to_data.transform(np.column_stack([np.arange(cols.start, cols.stop) + 0.5,
-                                                np.full(cols.stop - cols.start, box.y0)]))[:, 0]
-        bottom_up = height - np.arange(rows.stop - 1, rows.start - 1, -1) - 0.5
-        ys = to_data.transform(np.column_stack([np.full(bottom_up.size, box.x0),
-                                                bottom_up]))[:, 1]
         self._grid = np.column_stack([g.ravel() for g in np.meshgrid(xs, ys)])
         before = np.array(canvas.buffer_rgba())
         for points in self._points:
@@ -509,13 +500,13 @@ def _level_line(xs: np.ndarray, ys: np.ndarray, values: np.ndarray,
 
 
 class SurfacePlot(LivePlot):
-    """Loss contours over two parameter directions and the path gradient descent took.
+    """Loss contours over two parameters (``coef[0]`` and the intercept) and the path gradient
+    descent took. The surface is the loss itself, fixed for the run, so its contour is drawn
+    once into the background and a frame draws only the path. The loss is evaluated on the
+    plotting sample.
 
-    One feature (two parameters, ``coef[0]`` and the intercept): the surface is the loss
-    itself, fixed for the run, so its contour is drawn once into the background and a frame
-    draws only the path. More parameters: see :func:`path_view`; the view follows the path,
-    so each frame draws it anew (in the same figure, layout solved once). The loss is
-    evaluated on the plotting sample.
+    ``view`` (a :class:`PathView`): the fixed surface of an animation past two parameters,
+    through its longest path, whose frames draw prefixes of that path.
     """
 
     what = "loss surface"
@@ -525,50 +516,28 @@ class SurfacePlot(LivePlot):
                  view: PathView | None = None) -> None:
         super().__init__(snapshot)
         ax = self.axes
-        path_taken = _surface_path(snapshot)
-        # A fixed surface: two parameters, or a view given by the caller (an animation's,
-        # through its longest path, whose frames draw prefixes of that path).
         self._view = view
-        self._two_params = path_taken.shape[1] == 2 or view is not None
-        self._colorbar = None
-        self._image = None
-        (self.path_line,) = ax.plot([], [], color="white", linewidth=1.5, marker="o",
-                                    markersize=3, markeredgecolor="black", label="path")
-        (self.start,) = ax.plot([], [], marker="s", color="orange", markersize=7,
-                                linestyle="", label="start")
-        (self.now,) = ax.plot([], [], marker="*", color="red", markersize=12, linestyle="",
-                              label="now")
-        if self._two_params:
-            if view is not None:
-                self.ranges = view.ranges() if ranges is None else ranges
-                losses = view.loss_grid(snapshot, *self.ranges)
-            else:
-                self.ranges = surface_ranges([snapshot]) if ranges is None else ranges
-                losses = loss_grid(snapshot, *self.ranges)
-            a_range, b_range = self.ranges
-            levels = _contour_levels(losses)
-            if levels is not None:
-                filled = ax.contourf(a_range, b_range, losses, levels=levels, cmap="viridis",
-                                     alpha=0.8)
-                self.figure.colorbar(filled, ax=ax, label="loss")
-            ax.set_xlim(a_range[0], a_range[-1])
-            ax.set_ylim(b_range[0], b_range[-1])
-            self._animate(self.path_line, self.start, self.now)
+        if view is not None:
+            self.ranges = view.ranges() if ranges is None else ranges
+            losses = view.loss_grid(snapshot, *self.ranges)
         else:
-            self.ranges = None
-        if path_taken.shape[1] == 2:
-            ax.set_xlabel(_coef_name(snapshot, 0))
-            ax.set_ylabel("intercept")
-        else:
-            ax.set_xlabel("direction 1: the path's main direction (through every point)")
-            ax.set_ylabel("direction 2: its second direction")
-        if self._two_params:
-            self._animate_legend()
-        else:
-            ax.legend(loc="best")
+            self.ranges = surface_ranges([snapshot]) if ranges is None else ranges
+            losses = loss_grid(snapshot, *self.ranges)
+        a_range, b_range = self.ranges
+        levels = _contour_levels(losses)
+        if levels is not None:
+            filled = ax.contourf(a_range, b_range, losses, levels=levels, cmap="viridis",
+                                 alpha=0.8)
+            self.figure.colorbar(filled, ax=ax, label="loss")
+        ax.set_xlim(a_range[0], a_range[-1])
+        ax.set_ylim(b_range[0], b_range[-1])
+        _label_surface_axes(ax, snapshot)
+        self.path_line, self.start, self.now = _path_artists(ax)
+        self._animate(self.path_line, self.start, self.now)
+        self._animate_legend()
 
     def fits(self, snapshot: Snapshot) -> bool:
-        if not self._two_params:
+        if self._view is not None:
             return True
         points = _surface_path(snapshot)
         a_range, b_range = self.ranges
@@ -579,49 +548,179 @@ class SurfacePlot(LivePlot):
         super().update(snapshot)
         if self._view is not None:
             points = self._view.drawn(snapshot.epoch)
-        elif self._two_params:
-            points = _surface_path(snapshot)
         else:
-            points = self._update_view(snapshot)
-        self.path_line.set_data(points[:, 0], points[:, 1])
-        # Past ~100 points the markers overlap anyway; drawing each would cost milliseconds.
-        self.path_line.set_markevery(max(1, len(points) // 100))
-        self.start.set_data(points[:1, 0], points[:1, 1])
-        self.now.set_data(points[-1:, 0], points[-1:, 1])
+            points = _surface_path(snapshot)
+        _set_path(self.path_line, self.start, self.now, points)
 
-    def _update_view(self, snapshot: Snapshot) -> np.ndarray:
-        """Redraw the whole axes on a view through the path; returns the drawn points."""
-        view = path_view(snapshot)
-        a_range, b_range = view.ranges(VIEW_GRID_POINTS)
-        losses = view.loss_grid(snapshot, a_range, b_range)
-        levels = _contour_levels(losses)
+
+class PathSurfacePlot(LivePlot):
+    """The live loss surface past two parameters: the :class:`PathView` of the path so far,
+    on which every drawn point lies on its own loss.
+
+    The view follows the path, so the surface is evaluated anew every frame (on a small
+    grid) and painted straight into the axes' pixels, in bands of fixed levels; the axes,
+    their ranges and the colour bar stay in the background, which is redrawn only when the
+    path leaves the ranges or the losses leave the levels (both grow in steps).
+    """
+
+    what = "loss surface"
+    ALPHA = 0.8
+    LEVELS = 20
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        super().__init__(snapshot)
         ax = self.axes
-        if self._image is None:
-            self._image = ax.imshow(losses, extent=(a_range[0], a_range[-1], b_range[0],
-                                                    b_range[-1]), origin="lower", aspect="auto",
-                                    cmap="viridis", alpha=0.8, interpolation="bilinear",
-                                    zorder=0)
-            self._colorbar = self.figure.colorbar(self._image, ax=ax, label="loss")
-        self._image.set_data(losses)
-        self._image.set_extent((a_range[0], a_range[-1], b_range[0], b_range[-1]))
-        if levels is not None:
-            self._image.set_norm(BoundaryNorm(levels, 256))
-        self._colorbar.locator = MaxNLocator(6)  # tick labels are the dearest part to draw
-        ax.set_xlim(a_range[0], a_range[-1])
-        ax.set_ylim(b_range[0], b_range[-1])
-        self._background = None  # everything moved: the next frame is a full draw
-        return view.coords
+        view = path_view(snapshot)
+        self.ranges = tuple(_stepped_range(view.coords[:, axis]) for axis in (0, 1))
+        losses = view.loss_grid(snapshot, *self.ranges)
+        self._seen = (snapshot.epoch, view, losses)
+        self.levels = _stepped_levels(losses, self.LEVELS)
+        mappable = ScalarMappable(BoundaryNorm(self.levels, 256), "viridis")
+        colorbar = self.figure.colorbar(mappable, ax=ax, label="loss", alpha=self.ALPHA)
+        colorbar.locator = MaxNLocator(6)
+        colours = mappable.to_rgba((self.levels[:-1] + self.levels[1:]) / 2, bytes=True)
+        self._palette = np.round(self.ALPHA * colours.astype(float)
+                                 + (1 - self.ALPHA) * 255).astype(np.uint8)
+        self._palette[:, 3] = 255
+        ax.set_xlim(self.ranges[0][0], self.ranges[0][-1])
+        ax.set_ylim(self.ranges[1][0], self.ranges[1][-1])
+        _label_surface_axes(ax, snapshot)
+        self.path_line, self.start, self.now = _path_artists(ax)
+        self._animate(self.path_line, self.start, self.now)
+        self._animate_legend()
+        self._pixels = None  # the axes' inner pixels and where they fall on the grid
+
+    def _view_of(self, snapshot: Snapshot) -> tuple[PathView, np.ndarray]:
+        epoch, view, losses = self._seen
+        if epoch != snapshot.epoch:
+            view = path_view(snapshot)
+            losses = view.loss_grid(snapshot, *self.ranges)
+            self._seen = (snapshot.epoch, view, losses)
+        return view, losses
+
+    def fits(self, snapshot: Snapshot) -> bool:
+        view, losses = self._view_of(snapshot)
+        (a_range, b_range), coords = self.ranges, view.coords
+        inside = np.all((a_range[0] <= coords[:, 0]) & (coords[:, 0] <= a_range[-1])
+                        & (b_range[0] <= coords[:, 1]) & (coords[:, 1] <= b_range[-1]))
+        finite = losses[np.isfinite(losses)]
+        within = finite.size and self.levels[0] <= finite.min() and finite.max() <= self.levels[-1]
+        return bool(inside and within)
+
+    def update(self, snapshot: Snapshot) -> None:
+        super().update(snapshot)
+        view, _ = self._view_of(snapshot)
+        _set_path(self.path_line, self.start, self.now, view.coords)
 
     def frame(self, snapshot: Snapshot) -> np.ndarray:
-        if self._two_params:
-            return super().frame(snapshot)
+        canvas = self.figure.canvas
+        if self._background is None:
+            canvas.draw()  # the layout is solved here, once; animated artists are skipped
+            self.figure.set_layout_engine("none")
+            self._status.set_position(self.axes.title.get_position())
+            self._freeze_legend()
+            self._background = canvas.copy_from_bbox(self.figure.bbox)
+            self._pixels = _inner_pixels(self.figure, self.axes)
+        else:
+            canvas.restore_region(self._background)
         self.update(snapshot)
-        self._status.set_animated(False)
-        self.figure.canvas.draw()
-        self.figure.set_layout_engine("none")  # solved on the first frame; kept since
-        self._status.set_position(self.axes.title.get_position())
-        self._freeze_legend()
-        return np.asarray(self.figure.canvas.buffer_rgba())
+        _, losses = self._view_of(snapshot)
+        rows, cols, xs, ys = self._pixels
+        values = _bilinear(self.ranges[0], self.ranges[1], losses, xs, ys)
+        bands = np.clip(np.searchsorted(self.levels, values) - 1, 0, len(self._palette) - 1)
+        buffer = np.asarray(canvas.buffer_rgba())
+        buffer[rows, cols] = self._palette[bands[::-1]]  # buffer rows run top-down
+        for artist in self._animated:
+            if artist is self._legend and self._legend_pixels is not None:
+                canvas.restore_region(self._legend_pixels)
+            else:
+                self.figure.draw_artist(artist)
+        if self._legend_pixels is None:
+            self._legend_pixels = canvas.copy_from_bbox(
+                self._legend.get_window_extent().expanded(1.02, 1.05))
+        return buffer
+
+
+def surface_plot(snapshot: Snapshot, *, ranges: tuple[np.ndarray, np.ndarray] | None = None,
+                 view: PathView | None = None) -> LivePlot:
+    """The surface plot for ``snapshot``: a fixed contour for two parameters (or a given
+    ``view``), else the live :class:`PathSurfacePlot`."""
+    if view is not None or _surface_path(snapshot).shape[1] == 2:
+        return SurfacePlot(snapshot, ranges=ranges, view=view)
+    return PathSurfacePlot(snapshot)
+
+
+def _path_artists(ax) -> tuple:
+    (path_line,) = ax.plot([], [], color="white", linewidth=1.5, marker="o", markersize=3,
+                           markeredgecolor="black", label="path")
+    (start,) = ax.plot([], [], marker="s", color="orange", markersize=7, linestyle="",
+                       label="start")
+    (now,) = ax.plot([], [], marker="*", color="red", markersize=12, linestyle="", label="now")
+    return path_line, start, now
+
+
+def _set_path(path_line, start, now, points: np.ndarray) -> None:
+    path_line.set_data(points[:, 0], points[:, 1])
+    # Past ~100 points the markers overlap anyway; drawing each would cost milliseconds.
+    path_line.set_markevery(max(1, len(points) // 100))
+    start.set_data(points[:1, 0], points[:1, 1])
+    now.set_data(points[-1:, 0], points[-1:, 1])
+
+
+def _label_surface_axes(ax, snapshot: Snapshot) -> None:
+    if _surface_path(snapshot).shape[1] == 2:
+        ax.set_xlabel(_coef_name(snapshot, 0))
+        ax.set_ylabel("intercept")
+    else:
+        ax.set_xlabel("direction 1: the path's main direction (through every point)")
+        ax.set_ylabel("direction 2: its second direction")
+
+
+def _stepped_range(values: np.ndarray, points: int = VIEW_GRID_POINTS) -> np.ndarray:
+    """A padded grid over ``values`` with ends on multiples of a 1-2-5 step, so that a range
+    grown as the path moves changes only now and then."""
+    padded = _padded_range(values, 2)
+    step = _nice_ceil((padded[1] - padded[0]) / 4)
+    return np.linspace(math.floor(padded[0] / step) * step, math.ceil(padded[1] / step) * step,
+                       points)
+
+
+def _stepped_levels(losses: np.ndarray, count: int) -> np.ndarray:
+    """``count`` contour levels over ``losses`` with 1-2-5 (or whole-decade) ends."""
+    scale, (low, high) = _loss_axis(losses)
+    if scale == "log":
+        return np.geomspace(low, high, count)
+    return np.linspace(low, high, count)
+
+
+def _inner_pixels(figure: Figure, axes) -> tuple[slice, slice, np.ndarray, np.ndarray]:
+    """``(rows, cols, xs, ys)``: the buffer's rows (top-down) and columns strictly inside the
+    axes' frame, and the data coordinates of those columns' and rows' (bottom-up) centres."""
+    height = figure.canvas.get_width_height()[1]
+    box = axes.bbox
+    cols = slice(int(np.ceil(box.x0)) + 1, int(np.floor(box.x1)) - 1)
+    rows = slice(height - int(np.floor(box.y1)) + 1, height - int(np.ceil(box.y0)) - 1)
+    to_data = axes.transData.inverted()
+    xs = to_data.transform(np.column_stack([np.arange(cols.start, cols.stop) + 0.5,
+                                            np.full(cols.stop - cols.start, box.y0)]))[:, 0]
+    bottom_up = height - np.arange(rows.stop - 1, rows.start - 1, -1) - 0.5
+    ys = to_data.transform(np.column_stack([np.full(bottom_up.size, box.x0), bottom_up]))[:, 1]
+    return rows, cols, xs, ys
+
+
+def _bilinear(a_values: np.ndarray, b_values: np.ndarray, grid: np.ndarray,
+              xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """``grid`` (rows follow ``b_values``) interpolated at every ``(ys[i], xs[j])``."""
+    def weights(values: np.ndarray, at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        position = np.interp(at, values, np.arange(values.size))
+        index = np.clip(position.astype(np.intp), 0, values.size - 2)
+        return index, position - index
+
+    i, wi = weights(a_values, xs)
+    j, wj = weights(b_values, ys)
+    j, wj = j[:, None], wj[:, None]
+    return ((1 - wj) * ((1 - wi) * grid[j, i] + wi * grid[j, i + 1])
+            + wj * ((1 - wi) * grid[j + 1, i] + wi * grid[j + 1, i + 1]))
 
 
 def _coef_name(snapshot: Snapshot, index: int) -> str:
@@ -690,8 +789,8 @@ def surface_ranges(snapshots: Sequence[Snapshot]) -> tuple[np.ndarray, np.ndarra
 class PathView:
     """A 2-D view of a parameter path in which every path point sits on its own loss.
 
-    Coordinates: ``reference + a * u + b * v``, with ``reference`` the path's last point and
-    ``u``, ``v`` the path's two principal directions about it (Li et al. 2018, "Visualizing
+    Coordinates: ``reference + a * u + b * v``, with ``reference`` the path's start and ``u``,
+    ``v`` the path's two principal directions about it (Li et al. 2018, "Visualizing
     the Loss Landscape of Neural Nets"). A plane holds only three points of a path in many
     dimensions, so the surface is a *sheet* through the path: at ``(a, b)`` it adds the
     off-plane offset of the path points, interpolated by inverse squared distance (exact at
@@ -705,7 +804,7 @@ class PathView:
         #: Indices (epochs) of the path points drawn: the sheet passes through exactly these.
         self.nodes = np.array(sorted({*spread.tolist(), *(i for i in keep if 0 <= i < count)}))
         points = path_taken[self.nodes]
-        self.reference = points[-1]
+        self.reference = points[0]  # the start: it stays put while the path grows
         offsets = points - self.reference
         self.u, self.v = _principal_directions(offsets)
         self.coords = np.column_stack([offsets @ self.u, offsets @ self.v])
@@ -826,11 +925,11 @@ def write_frame(plot: LivePlot, snapshot: Snapshot, path: str | os.PathLike[str]
 
 
 #: The live plot of each built-in kind.
-PLOTS: dict[str, type[LivePlot]] = {
+PLOTS: dict[str, Callable[..., LivePlot]] = {
     "loss": LossPlot,
     "fit": FitPlot,
     "boundary": BoundaryPlot,
-    "surface": SurfacePlot,
+    "surface": surface_plot,
 }
 
 

@@ -15,10 +15,10 @@ from benchmarks.measure import check_repeat, figure, interleave, per_round_ratio
 from benchmarks.report import format_figure
 
 REPO = Path(__file__).resolve().parents[1]
-SECTIONS = ("offload", "queue_cost", "render_cost", "gd_speed")
+SECTIONS = ("offload", "queue_cost", "render_cost", "gd_speed", "train_case", "submit_cost")
 
 
-def run_benchmarks(*args: str, timeout: float = 110) -> subprocess.CompletedProcess:
+def run_benchmarks(*args: str, timeout: float = 400) -> subprocess.CompletedProcess:
     # -W error: a warning anywhere in the run (matplotlib, NumPy, scikit-learn) fails it.
     return subprocess.run([sys.executable, "-W", "error", "-m", "benchmarks", *args], cwd=REPO,
                           capture_output=True, text=True, timeout=timeout)
@@ -98,9 +98,77 @@ def test_offload_covers_every_mode_and_sink_and_counts_every_frame(quick_run):
 def test_targets_say_met_exactly_when_the_median_is_within_the_limit(quick_run):
     _, results = quick_run
     targets = [t for section in results["sections"].values() for t in section["targets"]]
-    assert {t["section"] for t in targets} == {"offload", "queue_cost", "gd_speed"}
+    assert {t["section"] for t in targets} == {"offload", "queue_cost", "gd_speed",
+                                               "render_cost", "train_case"}
     for target in targets:
         assert target["met"] == (target["measured"]["median"] <= target["limit"]), target["name"]
+
+
+def test_render_cost_has_a_fresh_and_a_cached_row_per_renderer_with_targets(quick_run):
+    _, results = quick_run
+    render_cost = results["sections"]["render_cost"]
+    per_plot = render_cost["per_plot_ms"]
+    for kind in ("loss", "fit", "boundary", "surface"):
+        assert {f"{kind}, fresh", f"{kind}, cached"} <= set(per_plot), kind
+        names = [t["name"] for t in render_cost["targets"] if t["name"].startswith(
+            "two-parameter surface" if kind == "surface" else kind)]
+        assert len(names) == 2, names  # a budget in ms and a ratio to the fresh figure
+    speedup = render_cost["cached_speedup"]["loss"]["values"]
+    fresh, cached = per_plot["loss, fresh"]["values"], per_plot["loss, cached"]["values"]
+    assert speedup == pytest.approx([f / c for f, c in zip(fresh, cached)])
+
+
+def test_offload_targets_real_pngs_on_a_task_queue_thread_per_workload(quick_run):
+    _, results = quick_run
+    names = [t["name"] for t in results["sections"]["offload"]["targets"]]
+    for workload in ("mini-batch", "full-batch"):
+        for sink in ("loss PNG",):
+            assert f"training loop with real {sink}s on a TaskQueue thread, {workload}: " \
+                   "x of no plots" in names
+
+
+def test_train_case_compares_plotting_every_5_epochs_with_plotting_once(quick_run):
+    _, results = quick_run
+    section = results["sections"]["train_case"]
+    epochs = section["settings"]["epochs"]
+    assert section["settings"]["features"] == 30 and section["settings"]["rows"] == 569
+    rows = {(row["mode"], row["plot_every"]): row for row in section["rows"]}
+    assert ("threads (default)", 5) in rows and ("threads (default)", epochs) in rows
+    (target,) = section["targets"]
+    assert target["measured"] == rows[("threads (default)", 5)]["vs_once"]
+
+
+def test_submit_cost_covers_every_executor_that_imports(quick_run):
+    _, results = quick_run
+    section = results["sections"]["submit_cost"]
+    executors = [row["executor"] for row in section["rows"]]
+    assert executors[:3] == ["TaskQueue.add_task", "ThreadPoolExecutor.submit",
+                             "ProcessPoolExecutor.submit"]
+    try:
+        import dask.distributed  # noqa: F401
+    except ImportError:
+        assert list(section["skipped"]) == ["Dask LocalCluster executor"]
+    else:
+        assert executors[3:] == ["Dask Client.get_executor().submit"]
+
+
+def test_a_quick_run_without_out_writes_to_a_scratch_folder_and_names_missed_targets():
+    committed = REPO / "benchmarks" / "results"
+    before = {p.name: p.stat().st_mtime_ns for p in committed.iterdir()} if committed.exists() \
+        else {}
+    finished = run_benchmarks("--quick", "--only", "render_cost", "--repeat", "1")
+    assert finished.returncode == 0, finished.stderr
+    after = {p.name: p.stat().st_mtime_ns for p in committed.iterdir()} if committed.exists() \
+        else {}
+    assert after == before  # the committed full-run results are untouched
+    wrote = [line.split("wrote ", 1)[1] for line in finished.stderr.splitlines() if "wrote " in line]
+    assert wrote and all(Path(path).parent != committed for path in wrote)
+    scratch = Path(wrote[0]).parent
+    results = json.loads((scratch / "results.json").read_text())
+    missed = [t for t in results["sections"]["render_cost"]["targets"] if not t["met"]]
+    assert f"targets missed: {len(missed)} of 8" in finished.stderr
+    for target in missed:  # each by name, not only a count
+        assert f"missed: {target['name']}: " in finished.stderr
 
 
 def test_markdown_puts_the_headline_first_and_every_chart_is_a_png(quick_run):

@@ -196,3 +196,18 @@ def test_a_regression_models_maths_decide_the_boundary_plot():
     regression = dataclasses.replace(model_maths("linear"), kind="unregistered")
     assert "needs a logistic model" in RENDERERS["boundary"].problem(regression, 2)
     assert RENDERERS["surface"].suits(regression, 7)
+
+
+def test_a_live_surface_past_two_parameters_keeps_its_background_across_most_frames(
+        tmp_path, cache):
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((120, 6))
+    y = (X @ rng.standard_normal(6) > 0).astype(int)
+    snapshots = []
+    recorder = type("Recorder", (), {
+        "on_epoch_end": lambda self, est, epoch: snapshots.append(est.snapshot())})()
+    LogisticRegressionGD(lr=0.3, epochs=40, random_state=0).fit(X, y, callbacks=[recorder])
+    for snapshot in snapshots:
+        RENDERERS["surface"](snapshot, tmp_path / "surface.png")
+    assert cache.built <= len(snapshots) // 4  # the ranges and levels grow in steps
+    assert pixels(tmp_path / "surface.png").std() > 10
