@@ -88,6 +88,8 @@ class ProgressLine:
             if not self._patched:
                 self._step_aside_for_logging()
             text = text[: max(self.columns() - 1, 1)]  # the last column would wrap
+            if text == self._text:
+                return
             # Pad over the previous text: a shorter line must not leave its tail behind.
             self.stream.write("\r" + text.ljust(len(self._text)))
             self.stream.flush()
@@ -226,14 +228,20 @@ class ProgressCallback:
         done = min(epoch, total)
         remaining = (total - done) / rate if rate > 0 else math.inf
         count = f"epoch {epoch:>{len(str(total))}}/{total}"
-        tail = (
-            f"{100 * done // total:3d}% loss {loss:.4g} | "
-            f"{format_seconds(elapsed)}<{format_seconds(remaining)}, {rate_text}"
-        )
+        timing = f"{format_seconds(elapsed)}<{format_seconds(remaining)}"
+        # Longest first; on a narrow terminal the bar goes first, then the rate, then times.
+        tails = [
+            f"{100 * done // total:3d}% loss {loss:.4g} | {timing}, {rate_text}",
+            f"{100 * done // total:3d}% loss {loss:.4g} | {timing}",
+            f"{100 * done // total:3d}% loss {loss:.4g}",
+        ]
+        tail = tails[0]
         width = self.width
         if self._line is not None and self._line.dynamic:
-            room = self._line.columns() - 1 - len(count) - len(tail) - 4
-            width = min(width, room)
+            columns = self._line.columns() - 1  # the last column would wrap
+            fitting = [t for t in tails if len(count) + 1 + len(t) <= columns]
+            tail = fitting[0] if fitting else tails[-1]
+            width = min(width, columns - len(count) - len(tail) - 4)
         if width < 3:
             return f"{count} {tail}"
         filled = width * done // total  # full only at the end
