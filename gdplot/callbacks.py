@@ -13,15 +13,12 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import math
 import os
 import re
-import sys
 import tempfile
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 import numpy as np
 
