@@ -342,8 +342,11 @@ class LossPlot(LivePlot):
         return _nice_ceil(max(snapshot.epoch, 1))
 
     def fits(self, snapshot: Snapshot) -> bool:
-        return (self._x_limit(snapshot), _loss_axis(self._curve(snapshot)[1])) == (
-            self._x_max, (self._scale, self._y_limits))
+        # In order, a run's limits only grow, so this is equality; a frame arriving late (from
+        # a second worker) is drawn on the wider axes already there instead of a new figure.
+        scale, (low, high) = _loss_axis(self._curve(snapshot)[1])
+        return (self._x_limit(snapshot) == self._x_max and scale == self._scale
+                and self._y_limits[0] <= low and high <= self._y_limits[1])
 
     def update(self, snapshot: Snapshot) -> None:
         super().update(snapshot)
