@@ -268,7 +268,10 @@ def _train_case_section(section: dict) -> list[str]:
         f"--epochs {settings['epochs']}`, every plot the command chooses (a live loss plot "
         "and the loss surface), with `--plot-every N` against plotting once "
         f"(`--plot-every {settings['epochs']}`). Wall time of the whole command, "
-        "interpreter start-up and the wait for the last plot included.",
+        "interpreter start-up and the wait for the last plot included. `library, X`: the "
+        "same training and plots through the library (`PlotCallback`s as the command makes "
+        "them) with each executor, `process` being a 1-process forkserver pool: what the "
+        "command's default should be.",
         _table(["plots", "--plot-every", "wall time", "vs plotting once"], rows),
     ]
 

@@ -37,6 +37,9 @@ LIMIT = 1.5  # wall time with --plot-every 5 over plotting once
 REPO = Path(__file__).resolve().parents[1]
 # Plot modes of the command: extra flags. Threads are the command's default.
 MODES = {"threads (default)": [], "sync": ["--sync"]}
+# The same training and plots through the library, for each executor the command could use
+# (it has no process mode yet): what its default should be.
+LIBRARY_MODES = ("thread", "process", "sync")
 
 
 def breast_cancer_like() -> tuple[np.ndarray, np.ndarray, str]:
@@ -84,6 +87,60 @@ def _train_once(csv_path: Path, epochs: int, plot_every: int, flags: list[str]) 
     return wall
 
 
+def library_run(csv_path: str, mode: str, epochs: int, plot_every: int, out: str) -> None:
+    """What ``gdplot train`` does for this case, through the library with plots rendered in
+    ``mode`` (``"thread"``: a 1-worker TaskQueue, ``"process"``: a 1-process forkserver pool,
+    ``"sync"``): a live loss plot (every epoch when queued, coalesced where the executor can)
+    and a surface frame every ``plot_every`` epochs; returns when every plot is on disk."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from gdplot import LogisticRegressionGD
+    from gdplot.callbacks import PlotCallback
+    from taskqueue import TaskQueue
+
+    data = np.loadtxt(csv_path, delimiter=",", skiprows=1)
+    X, y = data[:, :-1], data[:, -1]
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    if mode == "process":
+        executor = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("forkserver"))
+    elif mode == "thread":
+        executor = TaskQueue(1, name="plots")
+    else:
+        executor = None
+    plots = [PlotCallback("loss", every=1 if executor is not None else plot_every, out_dir=out,
+                          executor=executor, coalesce=True),
+             PlotCallback("surface", every=plot_every, out_dir=out, executor=executor)]
+    LogisticRegressionGD(lr=0.01, epochs=epochs, batch_size=1, random_state=0).fit(
+        X, y, callbacks=plots)
+    if isinstance(executor, TaskQueue):
+        executor.join(raise_errors=True)
+        executor.close()
+    elif executor is not None:
+        for plot in plots:
+            for future in plot.futures:
+                future.result()
+        executor.shutdown()
+    failures = sum(plot.failures for plot in plots)
+    if failures:
+        raise SystemExit(f"{failures} plots failed")
+
+
+def _library_once(csv_path: Path, mode: str, epochs: int, plot_every: int) -> float:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(REPO), os.environ.get("PYTHONPATH", "")])}
+    with tempfile.TemporaryDirectory(prefix="gdplot-bench-") as out:
+        code = (f"from benchmarks.train_case import library_run; library_run("
+                f"{str(csv_path)!r}, {mode!r}, {epochs}, {plot_every}, {out!r})")
+        start = time.perf_counter()
+        finished = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                  cwd=REPO, env=env, timeout=600)
+        wall = time.perf_counter() - start
+    if finished.returncode != 0:
+        raise RuntimeError(f"library run {mode} failed: {finished.stderr.strip()}")
+    return wall
+
+
 def run(*, quick: bool = False, repeat: int | None = None,
         log: Callable[[str], object] = lambda message: None) -> dict:
     rounds = repetitions(repeat, QUICK_REPEAT if quick else FULL_REPEAT)
@@ -94,11 +151,16 @@ def run(*, quick: bool = False, repeat: int | None = None,
         csv_path = Path(scratch) / "breast_cancer.csv"
         _write_csv(csv_path, X, y)
         for round_index in range(rounds):
-            log(f"train case: round {round_index + 1}/{rounds}, {len(MODES)} modes x 2")
+            log(f"train case: round {round_index + 1}/{rounds}, "
+                f"{len(MODES) + len(LIBRARY_MODES)} modes x 2")
             for mode, flags in MODES.items():
                 for every in (PLOT_EVERY, epochs):
                     raw.setdefault((mode, every), []).append(
                         _train_once(csv_path, epochs, every, flags))
+            for mode in LIBRARY_MODES:
+                for every in (PLOT_EVERY, epochs):
+                    raw.setdefault((f"library, {mode}", every), []).append(
+                        _library_once(csv_path, mode, epochs, every))
     rows = []
     for (mode, every), walls in raw.items():
         row = {"mode": mode, "plot_every": every, "wall_s": figure(walls, "s")}
@@ -110,7 +172,7 @@ def run(*, quick: bool = False, repeat: int | None = None,
         "title": "gdplot train, breast-cancer case",
         "settings": {"repeat": rounds, "rows": X.shape[0], "features": X.shape[1],
                      "data": source, "epochs": epochs, "plot_every": PLOT_EVERY,
-                     "modes": MODES},
+                     "modes": MODES, "library_modes": list(LIBRARY_MODES)},
         "rows": rows,
         "targets": [{
             "section": "train_case",
