@@ -29,7 +29,7 @@ import numpy as np
 from gdplot import __version__
 from gdplot.base import DivergenceError
 from gdplot.callbacks import GifCallback, PlotCallback
-from gdplot.data import DataError, load_columns, load_table, split_rows
+from gdplot.data import DataError, load_columns, load_table, split_rows, uses_decimal_comma
 from gdplot.persist import (
     ModelFileError,
     TrainedModel,
@@ -664,6 +664,13 @@ def run_predict(args: argparse.Namespace) -> int:
         text, X, complete = load_columns(args.csv, model.feature_names)
     except DataError as exc:
         raise CommandError(str(exc), USAGE_ERROR) from None
+    # Numbers written as the input writes them: 1,5 in a file of decimal commas.
+    comma = uses_decimal_comma(text, model.feature_names)
+
+    def cell(value: Any) -> str:
+        written = _cell(value)
+        return written.replace(".", ",") if comma and isinstance(value, float) else written
+
     predictions: list[str] = [""] * len(text.rows)
     probabilities: list[str] = [""] * len(text.rows)
     rows = np.flatnonzero(complete)
@@ -671,10 +678,10 @@ def run_predict(args: argparse.Namespace) -> int:
     if rows.size:
         predicted = model.predict(X[rows])
         for i, value in zip(rows, predicted, strict=True):
-            predictions[i] = _cell(value)
+            predictions[i] = cell(value.item() if isinstance(value, np.generic) else value)
         if classifier:
             for i, p in zip(rows, model.predict_proba(X[rows])[:, 1], strict=True):
-                probabilities[i] = repr(float(p))
+                probabilities[i] = cell(float(p))
     missing = len(text.rows) - rows.size
     if missing:
         note(f"{missing} row(s) miss a value the model needs: their prediction is empty")

@@ -29,6 +29,7 @@ __all__ = [
     "read_csv_text",
     "sniff_delimiter",
     "split_rows",
+    "uses_decimal_comma",
     "make_classification",
     "make_nonlinear",
     "make_regression",
@@ -560,6 +561,20 @@ def load_columns(
         np.ones(len(rows), dtype=bool)
     )
     return text, X, complete
+
+
+def uses_decimal_comma(text: CsvText, names: Sequence[str]) -> bool:
+    """Whether the columns ``names`` of ``text`` write numbers with a decimal comma (``1,5``),
+    as spreadsheets in many locales do in files delimited by ``;``."""
+    if text.delimiter == ",":
+        return False
+    indices = [text.column_index(name) for name in names]
+    return any(
+        _DECIMAL_COMMA.fullmatch(cells[i].strip())
+        for _, cells in text.rows
+        for i in indices
+        if i < len(cells)
+    )
 
 
 # --------------------------------------------------------------------------- splitting

@@ -255,6 +255,16 @@ def test_a_semicolon_file_with_decimal_commas_is_read(tmp_path, capsys):
     assert main(train_argv(csv_path, tmp_path / "out", target="cost")) == 2
     assert_one_line_error(capsys, r"no column 'cost'; columns are: size, rooms, price "
                                   r"\(read with delimiter ';'\)")
+    # Predictions are written as the file writes its numbers: ';' between, ',' for decimals.
+    saved = tmp_path / "model.json"
+    assert main([*train_argv(csv_path, tmp_path / "out", "--lr auto --epochs 100"),
+                 "--save", str(saved)]) == 0
+    capsys.readouterr()
+    assert main(["predict", str(saved), str(csv_path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "size;rooms;price;prediction"
+    size, _, price, predicted = lines[1].split(";")
+    assert abs(float(predicted.replace(",", ".")) - float(price.replace(",", "."))) < 5
 
 
 def test_a_text_target_trains_logistic_and_names_the_classes(tmp_path, capsys):
