@@ -554,6 +554,8 @@ def _train(run: TrainRun, folder: RunFolder) -> int:
     classifier = is_classifier(estimator)
     X_train, y_train = run.X[run.train_rows], run.y[run.train_rows]
     names = ", ".join(run.feature_names)
+    if len(run.feature_names) > 12:  # a line, not a paragraph: the saved model lists them all
+        names = ", ".join([*run.feature_names[:8], "...", run.feature_names[-1]])
     print(f"standardised {len(run.feature_names)} feature(s) to mean 0, std 1: {names}")
     if classifier:
         classes = np.unique(y_train)

@@ -63,8 +63,8 @@ class ProgressLine:
 
     ``show(text)`` replaces the line on a terminal; elsewhere it writes ``text`` as a line.
     While shown on a terminal, records of the root, ``gdplot`` and ``taskqueue`` loggers'
-    stream handlers writing to the same stream clear the line, are written, and the line is
-    redrawn. ``close()`` ends the line and stops stepping aside for log records.
+    stream handlers (and of logging's last-resort handler) writing to the same stream clear
+    the line, are written, and the line is redrawn. ``close()`` ends the line and stops stepping aside for log records.
     """
 
     def __init__(self, stream: TextIO, *, dynamic: bool | None = None) -> None:
@@ -126,6 +126,8 @@ class ProgressLine:
         handlers = list(logging.getLogger().handlers)
         for name in _LOGGERS:
             handlers += logging.getLogger(name).handlers
+        if logging.lastResort is not None:  # where records go when no handler is configured
+            handlers.append(logging.lastResort)
         for handler in dict.fromkeys(handlers):  # unique, in order
             if isinstance(handler, logging.StreamHandler) and handler.stream is self.stream:
                 handler.emit = self._wrap_emit(handler.emit)  # type: ignore[method-assign]

@@ -173,3 +173,19 @@ def test_it_is_still_importable_from_callbacks():
     from gdplot import callbacks
 
     assert callbacks.ProgressCallback is ProgressCallback
+
+
+def test_records_of_the_last_resort_handler_appear_above_the_bar(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "100")
+    terminal = FakeTerminal()
+    monkeypatch.setattr("sys.stderr", terminal)  # where logging.lastResort writes
+    logger = logging.getLogger("gdplot-test-unconfigured")
+    logger.propagate = False  # no handler anywhere: the last resort handles it
+    line = ProgressLine(terminal)
+    try:
+        line.show("the bar")
+        logger.warning("unconfigured record")
+    finally:
+        line.close()
+        logger.propagate = True
+    assert terminal.getvalue() == "\rthe bar\r       \runconfigured record\nthe bar\n"
