@@ -159,6 +159,7 @@ def test_train_mlp_with_hidden_plots_fit_and_loss_with_a_progress_bar(
     # Not a terminal: plain progress lines, the last one at epoch 10.
     progress = [line for line in captured.err.splitlines() if line.startswith("epoch")]
     assert progress[-1].startswith("epoch 10/10 [") and "\r" not in captured.err
+    assert max(map(len, captured.err.splitlines())) < 120  # lines, not one long line
     names = assert_pngs(out)
     assert "loss.png" in names and "fit_epoch0010.png" in names
     assert not [n for n in names if "surface" in n]
@@ -638,6 +639,50 @@ def test_waiting_for_plots_counts_down_on_a_terminal(tmp_path, monkeypatch):
     counts = [int(n) for n in re.findall(r"waiting for plots: (\d+) left", terminal.getvalue())]
     assert counts and counts == sorted(counts, reverse=True) and counts[0] >= 4
     assert terminal.getvalue().endswith("\n")
+
+
+PTY_RUN = """
+import os, pty, select, struct, subprocess, sys, fcntl, termios
+columns, argv = int(sys.argv[1]), sys.argv[2:]
+master, slave = pty.openpty()
+fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
+env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+child = subprocess.Popen([sys.executable, "-m", "gdplot", *argv], stdin=slave,
+                         stdout=subprocess.DEVNULL, stderr=slave, env=env)
+os.close(slave)
+seen = b""
+while True:
+    ready, _, _ = select.select([master], [], [], 0.5)
+    if ready:
+        try:
+            data = os.read(master, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not data:
+            break
+        seen += data
+    elif child.poll() is not None:
+        break
+sys.stdout.write(seen.decode())
+sys.exit(child.wait())
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_on_a_narrow_terminal_the_bar_and_the_wait_fit_on_one_line(tmp_path, regression_csv):
+    columns = 44
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    result = subprocess.run(
+        [sys.executable, "-c", PTY_RUN, str(columns), "train", str(regression_csv), "--target",
+         "price", "--epochs", "200", "--plot-every", "10", "--out", str(tmp_path / "out")],
+        capture_output=True, text=True, env=env, timeout=120, check=False,
+    )
+    assert result.returncode == 0, result.stdout
+    screen = result.stdout.replace("\r\n", "\n")
+    frames = [frame for line in screen.split("\n") for frame in line.split("\r")]
+    bars = [f for f in frames if f.startswith("epoch")]
+    assert bars and bars[-1].startswith("epoch 200/200")
+    assert max(len(f.rstrip()) for f in frames) <= columns - 1, max(frames, key=len)
 
 
 # --------------------------------------------------------------------------- the demo
