@@ -605,8 +605,9 @@ def _train(run: TrainRun, folder: RunFolder) -> int:
             for bar in progress:
                 bar.finish()  # an error message must not land on the progress bar's line
         seconds = time.perf_counter() - start
+        rate = f" with lr={estimator.lr_:.4g} (auto)" if args.lr == "auto" else ""
         print(
-            f"trained {args.model} for {estimator.n_iter_} epochs in {seconds:.2f} s: "
+            f"trained {args.model} for {estimator.n_iter_} epochs{rate} in {seconds:.2f} s: "
             f"final loss {estimator.history_[-1]:.6g}"
             + ("" if classifier else " (on the standardised target)")
         )

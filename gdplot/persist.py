@@ -23,7 +23,7 @@ The file is UTF-8 JSON, one object, written atomically::
       "target_scaling": {"mean": 152.1, "scale": 77.0},      # prediction = output * scale
                                           # + mean; null for classifiers
       "classes": ["B", "M"],              # classifiers: the labels, class 1 second; else null
-      "training": {"epochs_run": 100, "initial_loss": 1.0, "final_loss": 0.48}
+      "training": {"epochs_run": 100, "lr": 0.01, "initial_loss": 1.0, "final_loss": 0.48}
     }
 
 Loading checks the format name, the version, the kind and every parameter's shape, and
@@ -203,6 +203,7 @@ class TrainedModel:
             "classes": None if classes is None else _plain(classes.tolist()),
             "training": {
                 "epochs_run": int(getattr(estimator, "n_iter_", 0)),
+                "lr": _plain(getattr(estimator, "lr_", None)),  # the rate used ("auto" resolved)
                 "initial_loss": _plain(getattr(estimator, "initial_loss_", None)),
                 "final_loss": float(history[-1]) if len(history) else None,
             },
@@ -295,6 +296,8 @@ def _from_dict(document: Any) -> TrainedModel:
         estimator.classes_ = np.array(classes)
     training = document.get("training") or {}
     estimator.n_iter_ = int(training.get("epochs_run") or 0)
+    if isinstance(training.get("lr"), (int, float)):
+        estimator.lr_ = float(training["lr"])
     features = [str(f) for f in document["features"]]
     scaling = document["feature_scaling"]
     mean = _vector(scaling["mean"], n_features, "feature_scaling.mean")

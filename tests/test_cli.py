@@ -188,6 +188,7 @@ def test_lr_auto_reaches_the_estimator(tmp_path, regression_csv, capsys):
     else:
         assert status == 0, captured.err
         assert scores(captured.out, "train")["R^2"] > 0.9
+        assert re.search(r"trained linear for 20 epochs with lr=[\d.]+ \(auto\)", captured.out)
 
 
 # --------------------------------------------------------------------------- data as people have it

@@ -77,8 +77,16 @@ def test_the_file_is_documented_json(tmp_path):
     assert document["target_scaling"]["mean"] == pytest.approx(y.mean())
     assert document["target_scaling"]["scale"] == pytest.approx(y.std())
     assert document["classes"] is None
-    assert document["training"]["epochs_run"] == 50
+    assert document["training"]["epochs_run"] == 50 and document["training"]["lr"] == 0.1
     assert not list(tmp_path.glob(".*.tmp"))  # written atomically: no temp file left
+
+
+def test_lr_auto_is_kept_as_asked_and_as_resolved(tmp_path):
+    X, y = raw_data()
+    model = TrainedModel.fit(LinearRegressionGD(lr="auto", epochs=20), X, y)
+    loaded = load_model(save_model(tmp_path / "m.json", model))
+    assert loaded.estimator.lr == "auto"
+    assert loaded.estimator.lr_ == model.estimator.lr_ > 0
 
 
 def test_a_bare_estimator_is_saved_without_scaling(tmp_path):
