@@ -265,6 +265,9 @@ class _Column:
 
 
 def _parse_column(text: CsvText, index: int, data_rows: list[tuple[int, list[str]]]) -> _Column:
+    fast = _parse_plain_numbers(index, data_rows)
+    if fast is not None:
+        return _Column(text.columns[index], fast, np.isnan(fast), None, None)
     values = np.full(len(data_rows), np.nan)
     missing = np.zeros(len(data_rows), dtype=bool)
     first_text = first_nonfinite = None
@@ -280,6 +283,25 @@ def _parse_column(text: CsvText, index: int, data_rows: list[tuple[int, list[str
         else:
             values[i] = value
     return _Column(text.columns[index], values, missing, first_text, first_nonfinite)
+
+
+def _parse_plain_numbers(index: int, data_rows: list[tuple[int, list[str]]]) -> np.ndarray | None:
+    """The common case in one NumPy conversion: every cell a finite number or ``nan``. ``None``
+    for anything else (an empty or text cell, an underscore, infinity), which the cell-by-cell
+    parse then reports exactly."""
+    try:
+        cells = [cells[index] for _, cells in data_rows]
+    except IndexError:  # a short blank row
+        return None
+    joined = "".join(cells)
+    # NumPy, like float(), would read 1_000 as 1000, and it drops trailing NUL characters.
+    if not cells or "_" in joined or "\x00" in joined:
+        return None
+    try:
+        values = np.array(cells).astype(np.float64)
+    except ValueError:
+        return None
+    return values if not np.isinf(values).any() else None
 
 
 def _check_finite_column(text: CsvText, column: _Column) -> None:

@@ -144,6 +144,7 @@ def test_load_csv_accepts_a_byte_order_mark_and_quoted_cells(tmp_path):
         ("x,y\n1,2\n3,inf\n", "y", "line 3, column 'y': not a finite number: 'inf'"),
         ("x,y\n1,2\n1e999,4\n", "y", "line 3, column 'x': not a finite number: '1e999'"),
         ("x,y\n1,2\n1_0,4\n", "y", "no numeric feature column.*x \\('1_0'\\)"),
+        ("x,y\n1,2\n3,4\x00\n", "y", "line 3, column 'y': the target is not a number"),
     ],
 )
 def test_load_csv_bad_content_is_one_clear_line(tmp_path, text, target, message):
