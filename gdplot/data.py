@@ -301,7 +301,12 @@ def _parse_plain_numbers(index: int, data_rows: list[tuple[int, list[str]]]) -> 
         values = np.array(cells).astype(np.float64)
     except ValueError:
         return None
-    return values if not np.isinf(values).any() else None
+    if np.isinf(values).any():
+        return None
+    # NaN is a missing value only where the cell says so ("nan"; "-nan" is not a marker).
+    if any(cells[i].strip().lower() not in MISSING_MARKERS for i in np.flatnonzero(values != values)):
+        return None
+    return values
 
 
 def _check_finite_column(text: CsvText, column: _Column) -> None:
