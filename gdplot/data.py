@@ -304,7 +304,8 @@ def _parse_plain_numbers(index: int, data_rows: list[tuple[int, list[str]]]) -> 
     if np.isinf(values).any():
         return None
     # NaN is a missing value only where the cell says so ("nan"; "-nan" is not a marker).
-    if any(cells[i].strip().lower() not in MISSING_MARKERS for i in np.flatnonzero(values != values)):
+    not_a_number = np.flatnonzero(np.isnan(values))
+    if any(cells[i].strip().lower() not in MISSING_MARKERS for i in not_a_number):
         return None
     return values
 
@@ -624,7 +625,9 @@ def split_rows(
     n_rows = check_int(n_rows, "n_rows", minimum=1)
     test_size = check_real(test_size, "test_size", minimum=0)
     if test_size >= 1:
-        raise ValueError(f"test_size must be a finite number in [0, 1), got test_size={test_size!r}")
+        raise ValueError(
+            f"test_size must be a finite number in [0, 1), got test_size={test_size!r}"
+        )
     rng = check_random_state(random_state)
     if labels is None:
         n_test = min(round(test_size * n_rows), max(n_rows - 2, 0))

@@ -83,7 +83,10 @@ def runs(folder: RunFolder, queue: TaskQueue, *, epochs: int = EPOCHS) -> list[D
         if batch_size is None:
             callbacks.append(
                 GifCallback(
-                    "surface", out / f"{prefix}surface.gif", every=max(1, every // 3), executor=queue,
+                    "surface",
+                    out / f"{prefix}surface.gif",
+                    every=max(1, every // 3),
+                    executor=queue,
                     label=label,
                 )
             )

@@ -64,7 +64,8 @@ class ProgressLine:
     ``show(text)`` replaces the line on a terminal; elsewhere it writes ``text`` as a line.
     While shown on a terminal, records of the root, ``gdplot`` and ``taskqueue`` loggers'
     stream handlers (and of logging's last-resort handler) writing to the same stream clear
-    the line, are written, and the line is redrawn. ``close()`` ends the line and stops stepping aside for log records.
+    the line, are written, and the line is redrawn. ``close()`` ends the line and stops
+    stepping aside for log records.
     """
 
     def __init__(self, stream: TextIO, *, dynamic: bool | None = None) -> None:
