@@ -179,7 +179,8 @@ def _build_parser() -> argparse.ArgumentParser:
         type=_learning_rate,
         default=0.01,
         metavar="RATE",
-        help="learning rate, or 'auto' for 1/L computed from the data (default 0.01)",
+        help="learning rate, or 'auto' for 1/L computed from the data (linear and logistic; "
+        "default 0.01)",
     )
     train.add_argument(
         "--epochs", type=_int_flag("--epochs", 1), default=100, help="passes over the data (100)"
@@ -414,15 +415,19 @@ def with_queue(workers: int, body: Callable[[TaskQueue], int]) -> int:
     return status
 
 
+def in_flag_terms(text: str) -> str:
+    """An estimator's advice in the command's terms: ``--lr 0.38`` for ``lr=0.38``."""
+    text = text.replace("lr='auto'", "--lr auto")
+    return re.sub(r"((?:learning rate[^.]*?: |e\.g\. ))lr=([\w.+-]+)", r"\1--lr \2", text)
+
+
 def divergence_message(exc: DivergenceError, *, auto_lr: bool) -> str:
     """The estimator's divergence message without advice the command has already taken
     (its features, and target, are standardised), plus ``--lr auto`` where it helps."""
     text = str(exc)
     text = re.sub(r",? or standardi[sz]e the features", "", text)
     text = re.sub(r" ?\(e\.g\. standardi[sz]e the features\)", "", text)
-    # The command's flags, not the estimator's keyword arguments, in the advice.
-    text = text.replace("lr='auto'", "--lr auto")
-    text = re.sub(r"(learning rate[^.]*?: )lr=([\w.+-]+)", r"\1--lr \2", text)
+    text = in_flag_terms(text)
     if not auto_lr and "auto" not in text:
         text = text.rstrip() + " Or let --lr auto choose one from the data."
     return text
@@ -515,7 +520,7 @@ def _read_training_input(args: argparse.Namespace) -> TrainRun:
     try:  # the estimator's own checks, before anything is written (fit repeats them)
         estimator._check_params()
     except (TypeError, ValueError) as exc:
-        raise CommandError(f"{args.model}: {exc}", USAGE_ERROR) from None
+        raise CommandError(f"{args.model}: {in_flag_terms(str(exc))}", USAGE_ERROR) from None
     train_rows, test_rows = split_rows(
         len(table.y), args.test_size, random_state=args.seed,
         labels=table.y if classifier else None,

@@ -518,6 +518,8 @@ def test_two_runs_at_once_one_refused(tmp_path, regression_csv):
         ("train {csv} --target price --hidden 8", "--hidden applies to --model mlp, not --model "
                                                   "linear"),
         ("train {csv} --target price --model mlp --hidden 0", "--hidden must be an int >= 1"),
+        ("train {csv} --target price --model mlp --lr auto", r"^gdplot: error: mlp: --lr auto "
+                                                             r"needs .*e\.g\. --lr 0\.01"),
         ("train {csv} --target cost", r"no column 'cost'; columns are: size, price \(read with "
                                       r"delimiter ','\)"),
         ("train {dir}/missing.csv --target price", "missing.csv'?: no such file"),
