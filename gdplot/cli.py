@@ -421,14 +421,14 @@ def in_flag_terms(text: str) -> str:
     return re.sub(r"((?:learning rate[^.]*?: |e\.g\. ))lr=([\w.+-]+)", r"\1--lr \2", text)
 
 
-def divergence_message(exc: DivergenceError, *, auto_lr: bool) -> str:
+def divergence_message(exc: DivergenceError, *, auto_lr: bool, auto_works: bool) -> str:
     """The estimator's divergence message without advice the command has already taken
-    (its features, and target, are standardised), plus ``--lr auto`` where it helps."""
+    (its features, and target, are standardised), plus ``--lr auto`` where the model takes it."""
     text = str(exc)
     text = re.sub(r",? or standardi[sz]e the features", "", text)
     text = re.sub(r" ?\(e\.g\. standardi[sz]e the features\)", "", text)
     text = in_flag_terms(text)
-    if not auto_lr and "auto" not in text:
+    if auto_works and not auto_lr and "auto" not in text:
         text = text.rstrip() + " Or let --lr auto choose one from the data."
     return text
 
@@ -602,7 +602,12 @@ def _train(run: TrainRun, folder: RunFolder) -> int:
         # On failure the manifest keeps listing every file the run planned: renders still in
         # flight may write some of them after this. The next run removes those that exist.
         except DivergenceError as exc:  # its message says where, and which lr to try instead
-            message = divergence_message(exc, auto_lr=args.lr == "auto")
+            message = divergence_message(
+                exc,
+                auto_lr=args.lr == "auto",
+                # lr="auto" needs a Lipschitz bound of the loss gradient, as the model's maths say.
+                auto_works=type(estimator)._maths.lipschitz_factor is not None,
+            )
             raise CommandError(f"{args.model}: {message}", TRAINING_ERROR) from None
         except (ValueError, TypeError, OSError) as exc:  # bad input, or a folder gone
             raise CommandError(f"{args.model}: {exc}", USAGE_ERROR) from None

@@ -577,6 +577,12 @@ def test_divergence_is_one_line_exit_1_and_leaves_no_partial_files(
     assert assert_pngs(out) == ["fit_epoch0003.png", "loss.png", "surface_epoch0003.png"]
 
 
+def test_an_mlp_divergence_does_not_suggest_lr_auto(tmp_path, regression_csv, capsys):
+    assert main(train_argv(regression_csv, tmp_path / "out", "--model mlp --lr 50")) == 1
+    err = assert_one_line_error(capsys, r"mlp: MLPRegressorGD diverged at epoch \d+")
+    assert "auto" not in err and "standardi" not in err
+
+
 def test_an_error_after_a_progress_bar_starts_on_its_own_line(tmp_path, regression_csv, capsys):
     # lr 1.5 on standardised features doubles the error each epoch: the bar is drawn at epoch
     # 1, and divergence is caught a dozen epochs later.
