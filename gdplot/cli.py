@@ -38,6 +38,7 @@ from gdplot.persist import (
     load_model,
     save_model,
 )
+from gdplot.model_maths import model_kinds
 from gdplot.progress import ProgressCallback, ProgressLine
 from gdplot.render import renderer_problem
 from gdplot.run_folder import FolderInUse, RunFolder
@@ -47,7 +48,7 @@ from taskqueue import TaskQueue
 USAGE_ERROR = 2
 TRAINING_ERROR = 1
 
-MODEL_KINDS = ("linear", "logistic", "mlp")
+MODEL_KINDS = tuple(model_kinds())  # every registered estimator: linear, logistic, mlp
 _MODEL_HELP = (
     "linear: least squares regression; logistic: binary classification (any two-valued "
     "target, text labels too); mlp: a one-hidden-layer ReLU network for regression "

@@ -41,12 +41,14 @@ from typing import Any
 
 import numpy as np
 
+# The model modules register their estimators by kind when imported.
+import gdplot.linear  # noqa: F401
+import gdplot.logistic  # noqa: F401
+import gdplot.mlp  # noqa: F401
 from gdplot.atomic import write_bytes_atomic
 from gdplot.base import GradientDescentEstimator
 from gdplot.data import standardize
-from gdplot.linear import LinearRegressionGD
-from gdplot.logistic import LogisticRegressionGD
-from gdplot.mlp import MLPRegressorGD
+from gdplot.model_maths import estimator_class
 from gdplot.validation import check_X
 
 __all__ = [
@@ -62,23 +64,9 @@ __all__ = [
 FORMAT_NAME = "gdplot-model"
 FORMAT_VERSION = 1
 
-#: The estimators a model file can hold, by their maths' kind.
-_ESTIMATORS: dict[str, type[GradientDescentEstimator]] = {
-    cls._maths.kind: cls for cls in (LinearRegressionGD, LogisticRegressionGD, MLPRegressorGD)
-}
-
-
-def estimator_class(kind: str) -> type[GradientDescentEstimator]:
-    """The estimator class of a model kind (``"linear"``, ``"logistic"``, ``"mlp"``)."""
-    try:
-        return _ESTIMATORS[kind]
-    except (KeyError, TypeError):
-        raise ValueError(
-            f"unknown model kind={kind!r}; known kinds: {', '.join(sorted(_ESTIMATORS))}"
-        ) from None
-
 
 def is_classifier(estimator: GradientDescentEstimator) -> bool:
+    """Whether the estimator's maths are a classification (its target is labels, unscaled)."""
     return type(estimator)._maths.task == "classification"
 
 
