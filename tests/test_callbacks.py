@@ -497,25 +497,6 @@ def test_gif_callback_rejects_bad_arguments_by_name(tmp_path, kwargs, error, mes
 # --------------------------------------------------------------------------- progress
 
 
-def test_progress_bar_shows_epoch_total_and_loss():
-    stream = io.StringIO()
-    model = train([ProgressCallback(stream=stream, min_interval=0, width=10)], epochs=4)
-    text = stream.getvalue()
-    frames = text.rstrip("\n").split("\r")[1:]
-    assert len(frames) == 4
-    assert frames[-1].startswith("epoch 4/4 [##########] loss ")
-    assert f"loss {model.history_[-1]:.4g} " in frames[-1]
-    assert frames[0].startswith("epoch 1/4 [##--------]")
-    assert text.endswith("\n")
-
-
-def test_progress_bar_is_throttled_but_always_shows_first_and_last_epoch():
-    stream = io.StringIO()
-    train([ProgressCallback(stream=stream, min_interval=3600)], epochs=50)
-    frames = stream.getvalue().rstrip("\n").split("\r")[1:]
-    assert [f.split("/")[0] for f in frames] == ["epoch  1", "epoch 50"]
-
-
 def test_progress_bar_rejects_bad_arguments():
     with pytest.raises(
         ValueError, match="min_interval must be a finite number >= 0, got min_interval=-1"
