@@ -273,6 +273,7 @@ def _train_case_section(section: dict) -> list[str]:
         "them) with each executor, `process` being a 1-process forkserver pool: what the "
         "command's default should be.",
         _table(["plots", "--plot-every", "wall time", "vs plotting once"], rows),
+        "![gdplot train wall time](train_case.png)",
     ]
 
 
@@ -288,6 +289,7 @@ def _submit_cost_section(section: dict) -> list[str]:
         "the submitting thread only (the renders run elsewhere, and are waited for outside "
         "the timer)." + skipped,
         _table(["executor", "per frame"], rows),
+        "![submit cost per frame](submit_cost.png)",
     ]
 
 
