@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import multiprocessing
 import inspect
 import logging
 import math
@@ -20,6 +21,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
@@ -49,6 +51,7 @@ USAGE_ERROR = 2
 TRAINING_ERROR = 1
 
 MODEL_KINDS = tuple(model_kinds())  # every registered estimator: linear, logistic, mlp
+RENDER_MODES = ("process", "thread", "sync")
 _MODEL_HELP = (
     "linear: least squares regression; logistic: binary classification (any two-valued "
     "target, text labels too); mlp: a one-hidden-layer ReLU network for regression "
@@ -217,9 +220,19 @@ def _build_parser() -> argparse.ArgumentParser:
         help="plot every N epochs (default: about 10 frames per plot)",
     )
     train.add_argument(
+        "--render",
+        choices=RENDER_MODES,
+        default="process",
+        help="where plots are drawn: 'process' (default: a rendering process beside "
+        "training, which then never waits for matplotlib), 'thread' (a task queue in this "
+        "process) or 'sync' (on the training thread)",
+    )
+    train.add_argument(
         "--sync",
-        action="store_true",
-        help="render plots on the training thread instead of a task queue",
+        action="store_const",
+        const="sync",
+        dest="render",
+        help="the same as --render sync",
     )
     train.add_argument(
         "--progress",
@@ -254,9 +267,9 @@ def _add_output_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--workers",
         type=_int_flag("--workers", 1),
-        default=2,
+        default=None,
         metavar="N",
-        help="plot-rendering threads (2)",
+        help="plot-rendering processes (default 1) or threads (default 2)",
     )
 
 
@@ -416,6 +429,36 @@ def with_queue(workers: int, body: Callable[[TaskQueue], int]) -> int:
     return status
 
 
+def with_executor(mode: str, workers: int | None, body: Callable[[Any], int]) -> int:
+    """Run ``body`` with the executor of ``--render mode``: ``None`` (sync), a TaskQueue of
+    threads, or a pool of rendering processes; closed afterwards.
+
+    ``process`` is the default because it measured best (benchmarks/train_case.py): a
+    thread's drawing holds the GIL, which small-step training wants back after every step.
+    """
+    if mode == "sync":
+        return body(None)
+    if mode == "thread":
+        return with_queue(workers or 2, body)
+    # forkserver: the children do not inherit this process's threads or their locks.
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    pool = ProcessPoolExecutor(max_workers=workers or 1, mp_context=context)
+    try:
+        pool.submit(_warm_up)  # imports matplotlib there while this process reads and trains
+        status = body(pool)
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+    return status
+
+
+def _warm_up() -> None:
+    """Run first in a rendering process: its first frame then does not import matplotlib."""
+    import gdplot.render  # noqa: F401
+
+
 def in_flag_terms(text: str) -> str:
     """An estimator's advice in the command's terms: ``--lr 0.38`` for ``lr=0.38``."""
     text = text.replace("lr='auto'", "--lr auto")
@@ -442,7 +485,7 @@ def run_demo(args: argparse.Namespace) -> int:
     from gdplot import demo
 
     def body(folder: RunFolder) -> int:
-        return with_queue(args.workers, lambda queue: demo.run(folder, queue))
+        return with_queue(args.workers or 2, lambda queue: demo.run(folder, queue))
 
     return _with_run_folder(args.out, body)
 
@@ -583,12 +626,12 @@ def _train(run: TrainRun, folder: RunFolder) -> int:
         "target_name": run.target_name if classifier else f"{run.target_name} (standardised)",
     }
 
-    def train(queue: TaskQueue | None) -> int:
+    def train(executor: Any) -> int:
         plots = make_plots(
             _kinds_for(args.model, len(run.feature_names)),
             out=folder.folder,
             every=every,
-            executor=queue,
+            executor=executor,
             names=plot_names,
         )
         removed = start_folder(folder, planned_paths(plots, args.epochs))
@@ -632,12 +675,13 @@ def _train(run: TrainRun, folder: RunFolder) -> int:
                     f"--save {str(args.save)!r}: {exc.strerror or exc}", TRAINING_ERROR
                 ) from None
             print(f"saved the model to {args.save}")
+        queue = executor if isinstance(executor, TaskQueue) else None
         wait_for_plots(queue, plots, show_progress=show_progress)
         written = folder.finish(written_paths(plots))
         print(f"{plot_files(len(written))} in {folder.folder}/")
         return 0
 
-    return train(None) if args.sync else with_queue(args.workers, train)
+    return with_executor(args.render, args.workers, train)
 
 
 def _scores(model: TrainedModel, run: TrainRun) -> list[_Scores]:

@@ -593,7 +593,8 @@ def test_an_error_after_a_progress_bar_starts_on_its_own_line(tmp_path, regressi
     assert error.startswith("gdplot: error: linear: ") and rest == ""
 
 
-@pytest.mark.parametrize("mode", [[], ["--sync"]])
+# The broken renderer is a local function: threads take it, a rendering process could not.
+@pytest.mark.parametrize("mode", [["--render", "thread"], ["--sync"]])
 def test_failed_plots_are_one_line_exit_1_after_training(
     tmp_path, regression_csv, capsys, monkeypatch, mode
 ):
@@ -755,3 +756,19 @@ def test_sklearn_diabetes_and_breast_cancer_through_the_cli(tmp_path, sklearn_da
     assert result.returncode == 0, result.stderr
     assert "classes of diagnosis: 'benign' and 'malignant'" in result.stdout
     assert scores(result.stdout, "held out")["accuracy"] > 0.93
+
+
+@pytest.mark.parametrize("mode", [[], ["--render", "process"], ["--render", "thread"], ["--sync"]])
+def test_every_render_mode_writes_the_same_plots(tmp_path, regression_csv, mode):
+    out = tmp_path / "out"
+    status = main(train_argv(regression_csv, out, "--epochs 6 --plot-every 3") + mode)
+    assert status == 0
+    names = assert_pngs(out)
+    assert names == ["fit_epoch0003.png", "fit_epoch0006.png", "loss.png",
+                     "surface_epoch0003.png", "surface_epoch0006.png"]
+
+
+def test_an_unknown_render_mode_is_one_line(tmp_path, regression_csv, capsys):
+    assert main(train_argv(regression_csv, tmp_path / "out", "--render gpu")) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--render" in err and "gpu" in err, err
