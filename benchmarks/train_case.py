@@ -4,7 +4,8 @@ The case from issue 8: 569 rows x 30 features, ``--model logistic --batch-size 1
 300 --plot-every 5`` (a live loss plot every epoch and a loss-surface frame every 5 epochs),
 against the same command plotting once (``--plot-every 300``). The whole command's wall time
 is measured in a subprocess, start-up and the wait for the last plot included: what the user
-waits for. Each plot mode the command offers is measured (``--sync``: on the training thread).
+waits for. Each plot mode the command offers is measured (``--render process``, its default;
+``thread``; ``sync``: on the training thread).
 
 The data: scikit-learn's bundled copy of the Wisconsin breast-cancer set when scikit-learn is
 installed (it ships with the package, no download), else a synthetic set of the same shape:
@@ -35,10 +36,10 @@ QUICK_EPOCHS = 60
 PLOT_EVERY = 5
 LIMIT = 1.5  # wall time with --plot-every 5 over plotting once
 REPO = Path(__file__).resolve().parents[1]
-# Plot modes of the command: extra flags. Threads are the command's default.
-MODES = {"threads (default)": [], "sync": ["--sync"]}
-# The same training and plots through the library, for each executor the command could use
-# (it has no process mode yet): what its default should be.
+# Plot modes of the command: extra flags. The first is the command's default.
+MODES = {"process (default)": [], "thread": ["--render", "thread"], "sync": ["--sync"]}
+# The same training and plots through the library, for each executor the command uses:
+# what its default should be.
 LIBRARY_MODES = ("thread", "process", "sync")
 
 

@@ -133,9 +133,9 @@ def test_train_case_compares_plotting_every_5_epochs_with_plotting_once(quick_ru
     epochs = section["settings"]["epochs"]
     assert section["settings"]["features"] == 30 and section["settings"]["rows"] == 569
     rows = {(row["mode"], row["plot_every"]): row for row in section["rows"]}
-    assert ("threads (default)", 5) in rows and ("threads (default)", epochs) in rows
+    assert ("process (default)", 5) in rows and ("process (default)", epochs) in rows
     (target,) = section["targets"]
-    assert target["measured"] == rows[("threads (default)", 5)]["vs_once"]
+    assert target["measured"] == rows[("process (default)", 5)]["vs_once"]
 
 
 def test_submit_cost_covers_every_executor_that_imports(quick_run):
