@@ -269,14 +269,7 @@ class LivePlot:
         valid until the next frame)."""
         self.update(snapshot)
         canvas = self.figure.canvas
-        if self._background is None:
-            canvas.draw()  # the layout is solved here, once; animated artists are skipped
-            self.figure.set_layout_engine("none")
-            self._status.set_position(self.axes.title.get_position())
-            self._freeze_legend()
-            self._background = canvas.copy_from_bbox(self.figure.bbox)
-        else:
-            canvas.restore_region(self._background)
+        self._restore_background()
         for artist in self._animated:
             if artist is self._legend and self._legend_pixels is not None:
                 canvas.restore_region(self._legend_pixels)  # opaque and unchanging: blit it
@@ -286,6 +279,20 @@ class LivePlot:
             self._legend_pixels = canvas.copy_from_bbox(
                 self._legend.get_window_extent().expanded(1.02, 1.05))
         return np.asarray(canvas.buffer_rgba())
+
+    def _restore_background(self) -> bool:
+        """Put the drawn background back on the canvas; at the first frame draw it (the
+        layout is solved there, once; animated artists are skipped) and return ``True``."""
+        canvas = self.figure.canvas
+        if self._background is not None:
+            canvas.restore_region(self._background)
+            return False
+        canvas.draw()
+        self.figure.set_layout_engine("none")
+        self._status.set_position(self.axes.title.get_position())
+        self._freeze_legend()
+        self._background = canvas.copy_from_bbox(self.figure.bbox)
+        return True
 
     def png(self, snapshot: Snapshot) -> bytes:
         """The frame of ``snapshot`` as PNG bytes."""
@@ -448,15 +455,8 @@ class BoundaryPlot(LivePlot):
 
     def frame(self, snapshot: Snapshot) -> np.ndarray:
         canvas = self.figure.canvas
-        if self._background is None:
-            canvas.draw()  # the layout is solved here, once; animated artists are skipped
-            self.figure.set_layout_engine("none")
-            self._status.set_position(self.axes.title.get_position())
-            self._freeze_legend()
-            self._background = canvas.copy_from_bbox(self.figure.bbox)
+        if self._restore_background():
             self._capture_points()
-        else:
-            canvas.restore_region(self._background)
         self.update(snapshot)
         buffer = np.asarray(canvas.buffer_rgba())
         rows, cols = self._band_pixels
@@ -617,15 +617,8 @@ class PathSurfacePlot(LivePlot):
 
     def frame(self, snapshot: Snapshot) -> np.ndarray:
         canvas = self.figure.canvas
-        if self._background is None:
-            canvas.draw()  # the layout is solved here, once; animated artists are skipped
-            self.figure.set_layout_engine("none")
-            self._status.set_position(self.axes.title.get_position())
-            self._freeze_legend()
-            self._background = canvas.copy_from_bbox(self.figure.bbox)
+        if self._restore_background():
             self._pixels = _inner_pixels(self.figure, self.axes)
-        else:
-            canvas.restore_region(self._background)
         self.update(snapshot)
         _, losses = self._view_of(snapshot)
         rows, cols, xs, ys = self._pixels

@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 from gdplot import LinearRegressionGD, LogisticRegressionGD, MLPRegressorGD, render
-from gdplot.callbacks import GifCallback, PlotCallback, ProgressCallback, render_gif
+from gdplot.callbacks import GifCallback, PlotCallback, render_gif
 from gdplot.data import make_classification, make_regression
 from gdplot.render import render_loss
 from taskqueue import TaskQueue
@@ -492,17 +492,3 @@ def test_gif_callback_rejects_bad_arguments_by_name(tmp_path, kwargs, error, mes
     arguments = {"path": tmp_path / "a.gif", **kwargs}
     with pytest.raises(error, match=message):
         GifCallback("loss", **arguments)
-
-
-# --------------------------------------------------------------------------- progress
-
-
-def test_progress_bar_rejects_bad_arguments():
-    with pytest.raises(
-        ValueError, match="min_interval must be a finite number >= 0, got min_interval=-1"
-    ):
-        ProgressCallback(min_interval=-1)
-    with pytest.raises(TypeError, match="min_interval='fast'"):
-        ProgressCallback(min_interval="fast")
-    with pytest.raises(ValueError, match="width=0"):
-        ProgressCallback(width=0)
