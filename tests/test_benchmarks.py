@@ -14,6 +14,11 @@ from PIL import Image
 from benchmarks.measure import check_repeat, figure, interleave, per_round_ratio
 from benchmarks.report import format_figure
 
+# The module's quick run (one subprocess, shared by its tests) takes about two minutes on an
+# idle 2-core machine, more on a busy one: past the suite's 120 s default per test, so the
+# bound here is the subprocess's own timeout plus room.
+pytestmark = pytest.mark.timeout(600)
+
 REPO = Path(__file__).resolve().parents[1]
 SECTIONS = ("offload", "queue_cost", "render_cost", "gd_speed", "train_case", "submit_cost")
 
