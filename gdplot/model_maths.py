@@ -87,21 +87,13 @@ _ESTIMATORS: dict[str, type] = {}
 
 def register_model(maths: ModelMaths) -> ModelMaths:
     """Make ``maths`` findable by ``maths.kind``; returns it. A kind is registered once."""
-    known = _REGISTRY.get(maths.kind)
-    if known is not None and known is not maths:
-        raise ValueError(f"a model kind={maths.kind!r} is already registered")
-    _REGISTRY[maths.kind] = maths
+    _claim(_REGISTRY, maths.kind, maths, "is already registered")
     return maths
 
 
 def model_maths(kind: str) -> ModelMaths:
     """The maths registered under ``kind`` (``"linear"``, ``"logistic"``, ``"mlp"``, ...)."""
-    try:
-        return _REGISTRY[kind]
-    except (KeyError, TypeError):
-        raise ValueError(
-            f"unknown model kind={kind!r}; known kinds: {', '.join(sorted(_REGISTRY))}"
-        ) from None
+    return _look_up(_REGISTRY, kind)
 
 
 def register_estimator(cls: type) -> type:
@@ -112,23 +104,33 @@ def register_estimator(cls: type) -> type:
         raise ValueError(
             f"{cls.__name__}._maths must be a registered ModelMaths, got {maths!r}"
         )
-    known = _ESTIMATORS.get(maths.kind)
-    if known is not None and known is not cls:
-        raise ValueError(f"model kind={maths.kind!r} already has an estimator: {known.__name__}")
-    _ESTIMATORS[maths.kind] = cls
+    _claim(_ESTIMATORS, maths.kind, cls, "already has an estimator")
     return cls
 
 
 def estimator_class(kind: str) -> type:
     """The estimator class registered for ``kind`` (``"linear"`` -> ``LinearRegressionGD``)."""
-    try:
-        return _ESTIMATORS[kind]
-    except (KeyError, TypeError):
-        raise ValueError(
-            f"unknown model kind={kind!r}; known kinds: {', '.join(model_kinds())}"
-        ) from None
+    return _look_up(_ESTIMATORS, kind)
 
 
 def model_kinds() -> list[str]:
     """The kinds that have an estimator, sorted: ``["linear", "logistic", "mlp"]``."""
     return sorted(_ESTIMATORS)
+
+
+def _claim(table: dict, kind: str, value: object, taken: str) -> None:
+    """Register ``value`` under ``kind`` in ``table``; the same value again is a no-op."""
+    known = table.get(kind)
+    if known is not None and known is not value:
+        name = getattr(known, "__name__", None)  # an estimator class; maths have none
+        raise ValueError(f"model kind={kind!r} {taken}" + (f": {name}" if name else ""))
+    table[kind] = value
+
+
+def _look_up(table: dict, kind: object):
+    try:
+        return table[kind]
+    except (KeyError, TypeError):
+        raise ValueError(
+            f"unknown model kind={kind!r}; known kinds: {', '.join(sorted(table))}"
+        ) from None
