@@ -20,7 +20,7 @@ import math
 import os
 import struct
 import zlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -30,8 +30,11 @@ from matplotlib.cm import ScalarMappable
 from matplotlib.colors import BoundaryNorm
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
+from matplotlib.transforms import Bbox
 
 from gdplot.atomic import atomic_writer, write_bytes_atomic
+from gdplot.backgrounds import Background, background_key, backgrounds, data_digest
+from gdplot.glyphs import TextStamp
 from gdplot.snapshot import Snapshot
 
 __all__ = [
@@ -232,14 +235,21 @@ class LivePlot:
         # A legend drawn over changing artists is opaque, so its pixels never change.
         self._legend = None
         self._legend_pixels = None
+        self._legend_loc: tuple[float, float] | None = None
+        # A background drawn before from the same inputs, found by _reuse_background (see
+        # gdplot.backgrounds); while None, the first frame draws the figure itself.
+        self._background_key: tuple | None = None
+        self._reused: Background | None = None
         # The title's first line is fixed for the run and drawn into the background; only
         # its second line (epoch, loss), a text of its own laid out like the title, changes.
         self.axes.set_title(f"{_heading(snapshot, self.what)}\n ")
         title = self.axes.title
         self._status = self.axes.text(0.5, 1.0, "", transform=title.get_transform(),
-                                      ha="center", va="baseline",
+                                      ha="center", va="baseline", color=title.get_color(),
                                       fontproperties=title.get_fontproperties())
-        self._animate(self._status)
+        self._status.set_animated(True)  # never in the background; drawn by _draw_status
+        # (stamp, centre column, baseline row) once the first frame has placed the status.
+        self._status_stamp: tuple[TextStamp, float, int] | None = None
 
     def fits(self, snapshot: Snapshot) -> bool:
         """Can this figure's background show ``snapshot``? (If not, build a new plot.)"""
@@ -268,44 +278,112 @@ class LivePlot:
         """Draw ``snapshot``; returns the canvas's RGBA pixels ``(height, width, 4)`` (a view,
         valid until the next frame)."""
         self.update(snapshot)
-        canvas = self.figure.canvas
         self._restore_background()
+        self._draw_changing()
+        return np.asarray(self.figure.canvas.buffer_rgba())
+
+    def _draw_changing(self) -> None:
+        """Draw the changing artists over the restored background, then the status line."""
         for artist in self._animated:
-            if artist is self._legend and self._legend_pixels is not None:
-                canvas.restore_region(self._legend_pixels)  # opaque and unchanging: blit it
+            if artist is self._legend:
+                self._draw_legend()
             else:
                 self.figure.draw_artist(artist)
-        if self._legend is not None and self._legend_pixels is None:
-            self._legend_pixels = canvas.copy_from_bbox(
-                self._legend.get_window_extent().expanded(1.02, 1.05))
-        return np.asarray(canvas.buffer_rgba())
+        self._draw_status()
+
+    def _draw_legend(self) -> None:
+        """Blit the legend (opaque and unchanging), captured by :meth:`_capture_legend`."""
+        self.figure.canvas.restore_region(self._legend_pixels)
+
+    def _capture_legend(self) -> None:
+        """Draw the legend once over the bare background and keep its pixels, with a pixel
+        around it for its antialiased edge, so that every frame, the first included, blits
+        the same pixels; then put the bare background back."""
+        canvas = self.figure.canvas
+        self.figure.draw_artist(self._legend)
+        box = self._legend.get_window_extent()
+        self._legend_pixels = canvas.copy_from_bbox(Bbox.from_extents(
+            math.floor(box.x0) - 1, math.floor(box.y0) - 1,
+            math.ceil(box.x1) + 1, math.ceil(box.y1) + 1))
+        canvas.restore_region(self._background)
+
+    def _draw_status(self) -> None:
+        """The title's second line (epoch, loss): stamped from cached glyphs, as matplotlib
+        would shape and rasterise it anew, which cost more than the rest of a frame."""
+        if self._status_stamp is None:
+            self.figure.draw_artist(self._status)
+            return
+        stamp, centre, baseline = self._status_stamp
+        line = self._status.get_text().rsplit("\n", 1)[-1]
+        stamp.draw(np.asarray(self.figure.canvas.buffer_rgba()), line, centre, baseline)
+
+    def _reuse_background(self, *inputs: Hashable) -> bool:
+        """Look for a background drawn before from the same ``inputs`` (everything this
+        plot's background is drawn from besides its kind, size, title and the main axes'
+        labels, scales and limits, which must be set by now); ``True`` if there is one, in
+        which case what only the background shows need not be built."""
+        ax = self.axes
+        self._background_key = background_key(
+            type(self).__qualname__, tuple(self.figure.get_size_inches()), self.figure.dpi,
+            ax.get_title(), ax.get_xlabel(), ax.get_ylabel(), ax.get_xscale(),
+            ax.get_yscale(), tuple(ax.get_xlim()), tuple(ax.get_ylim()), *inputs)
+        self._reused = backgrounds().get(self._background_key)
+        return self._reused is not None
 
     def _restore_background(self) -> bool:
         """Put the drawn background back on the canvas; at the first frame draw it (the
-        layout is solved there, once; animated artists are skipped) and return ``True``."""
+        layout is solved there, once; animated artists are skipped), or restore one drawn
+        before from the same inputs, and return ``True``."""
         canvas = self.figure.canvas
         if self._background is not None:
             canvas.restore_region(self._background)
             return False
-        canvas.draw()
-        self.figure.set_layout_engine("none")
+        reused = self._reused
+        if reused is None:
+            canvas.draw()
+            self.figure.set_layout_engine("none")
+            self._background = canvas.copy_from_bbox(self.figure.bbox)
+        else:
+            self.figure.set_layout_engine("none")
+            self.axes.set_position(reused.axes_position)
+            self.axes.title.set_position(reused.title_position)
+            canvas.restore_region(reused.pixels)
+            self._background = reused.pixels
         self._status.set_position(self.axes.title.get_position())
-        self._freeze_legend()
-        self._background = canvas.copy_from_bbox(self.figure.bbox)
+        if TextStamp.can_stamp(self._status):
+            # The status is laid out like the title, whose anchor is its last line's baseline.
+            centre, baseline = self._status.get_transform().transform(
+                self._status.get_position())
+            height = self.figure.canvas.get_width_height()[1]
+            self._status_stamp = (TextStamp(self._status, self.figure.dpi), float(centre),
+                                  height - round(float(baseline)))
+        self._freeze_legend(None if reused is None else reused.legend_loc)
+        if self._legend is not None:
+            self._capture_legend()
+        if reused is None and self._background_key is not None:
+            backgrounds().put(self._background_key, Background(
+                pixels=self._background,
+                axes_position=tuple(self.axes.get_position().bounds),
+                title_position=tuple(self.axes.title.get_position()),
+                legend_loc=self._legend_loc))
         return True
 
     def png(self, snapshot: Snapshot) -> bytes:
         """The frame of ``snapshot`` as PNG bytes."""
         return encode_png(self.frame(snapshot), self.figure.dpi)
 
-    def _freeze_legend(self) -> None:
-        """Pin a ``loc="best"`` legend where the first full draw put it: finding the best
-        spot scans every data point, which a frame must not pay for."""
+    def _freeze_legend(self, loc: tuple[float, float] | None = None) -> None:
+        """Pin a ``loc="best"`` legend where the first full draw put it (or at ``loc``, where
+        it was put on the same background before): finding the best spot scans every data
+        point, which a frame must not pay for."""
         legend = self.axes.get_legend()
         if legend is None or self._legend_frozen:
             return
-        box = legend.get_window_extent().transformed(self.axes.transAxes.inverted())
-        legend.set_loc((box.x0, box.y0))
+        if loc is None:
+            box = legend.get_window_extent().transformed(self.axes.transAxes.inverted())
+            loc = (float(box.x0), float(box.y0))
+        legend.set_loc(loc)
+        self._legend_loc = loc
         self._legend_frozen = True
 
 
@@ -332,6 +410,7 @@ class LossPlot(LivePlot):
         ax.set_xlabel("epoch")
         ax.set_ylabel("loss")
         ax.grid(True, alpha=0.3)
+        self._reuse_background(self._x_max, self._scale, self._y_limits)
 
     @staticmethod
     def _curve(snapshot: Snapshot) -> tuple[np.ndarray, np.ndarray]:
@@ -390,6 +469,7 @@ class FitPlot(LivePlot):
         ax.set_xlabel(snapshot.feature_name(0))
         ax.set_ylabel(snapshot.target_label)
         self._animate_legend()
+        self._reuse_background(data_digest(x, y), maths.task, maths.output_label)
 
     def update(self, snapshot: Snapshot) -> None:
         super().update(snapshot)
@@ -400,10 +480,12 @@ class BoundaryPlot(LivePlot):
     """Class-1 probability in bands of 0.1 and the 0.5 decision boundary of a 2-feature
     classifier, over the data.
 
-    A frame paints the probability bands straight into the axes' pixels (one model
-    evaluation per pixel, a palette lookup: no image resampling), draws the boundary line,
-    then puts back the data points, whose pixels were captured once over the background:
-    the points, the axes and the colour bar are never drawn again.
+    A frame paints the probability bands straight into the axes' pixels (one model score
+    per pixel, a palette lookup: no image resampling), draws the boundary line, then puts
+    back the data points, whose pixels were captured once over the background: the points,
+    the axes and the colour bar are never drawn again. With an increasing link (the logistic
+    one is) a pixel's band is read off its score ``z`` against the scores at which the link
+    crosses each level, found once per plot: the link is never evaluated per pixel.
     """
 
     what = "decision boundary"
@@ -424,6 +506,8 @@ class BoundaryPlot(LivePlot):
         colours = self._mappable.to_rgba(centres, alpha=1.0, bytes=True).astype(float)
         self._palette = np.round(self.ALPHA * colours + (1 - self.ALPHA) * 255).astype(np.uint8)
         self._palette[:, 3] = 255
+        self._level_scores = _crossings(snapshot.maths.link, self.LEVELS[1:-1])
+        self._coarse = np.column_stack([g.ravel() for g in np.meshgrid(self._g0, self._g1)])
         (self.boundary,) = ax.plot([], [], color="black", linewidth=2)
         self._animate(self.boundary)
         self._points = []
@@ -438,20 +522,37 @@ class BoundaryPlot(LivePlot):
         ax.set_xlabel(snapshot.feature_name(0))
         ax.set_ylabel(snapshot.feature_name(1))
         self._animate_legend()
+        self._reuse_background(data_digest(x0, x1, snapshot.y), snapshot.class_name(0),
+                               snapshot.class_name(1))
         self._band_pixels = None  # (rows, cols) slices of the axes' inside, in the buffer
         self._grid = np.empty((0, 2))
-        self._point_mask = self._point_colours = None
-        self.proba = np.empty((0, 0))
+        # The points' pixels: flat indices into the buffer (as uint32) and their colours.
+        self._point_index = np.empty(0, np.intp)
+        self._point_colours = np.empty(0, np.uint32)
+        #: Each inner pixel's band (0..9: probability in [b/10, (b+1)/10)), rows bottom-up.
+        self.bands = np.empty((0, 0), np.uint8)
 
     def update(self, snapshot: Snapshot) -> None:
         super().update(snapshot)
         if self._band_pixels is not None:
             rows, cols = self._band_pixels
             shape = (rows.stop - rows.start, cols.stop - cols.start)
-            self.proba = snapshot.decision(self._grid).reshape(shape)
-        coarse = np.column_stack([g.ravel() for g in np.meshgrid(self._g0, self._g1)])
-        proba = snapshot.decision(coarse).reshape(self._g1.size, self._g0.size)
+            self.bands = self._bands_of(snapshot).reshape(shape)
+        proba = snapshot.decision(self._coarse).reshape(self._g1.size, self._g0.size)
         self.boundary.set_data(*_level_line(self._g0, self._g1, proba, 0.5))
+
+    def _bands_of(self, snapshot: Snapshot) -> np.ndarray:
+        """Each grid point's band, from its score if the link is increasing."""
+        if self._level_scores is None:
+            proba = snapshot.decision(self._grid)
+            return np.clip(proba * 10, 0, 9).astype(np.uint8)
+        scores = snapshot.maths.raw_output(snapshot.params, self._grid)
+        bands = np.zeros(scores.shape, np.uint8)
+        above = np.empty(scores.shape, bool)
+        for score in self._level_scores:  # the band counts the levels at or below p
+            np.greater_equal(scores, score, out=above)
+            bands += above
+        return bands
 
     def frame(self, snapshot: Snapshot) -> np.ndarray:
         canvas = self.figure.canvas
@@ -460,17 +561,11 @@ class BoundaryPlot(LivePlot):
         self.update(snapshot)
         buffer = np.asarray(canvas.buffer_rgba())
         rows, cols = self._band_pixels
-        bands = np.clip((self.proba * 10).astype(np.intp), 0, 9)
-        buffer[rows, cols] = self._palette[bands[::-1]]  # buffer rows run top-down
+        _paint(buffer, rows, cols, self._palette, self.bands[::-1])  # buffer rows: top-down
         self.figure.draw_artist(self.boundary)
-        buffer[self._point_mask] = self._point_colours
-        if self._legend_pixels is None:
-            self.figure.draw_artist(self._legend)
-            self._legend_pixels = canvas.copy_from_bbox(
-                self._legend.get_window_extent().expanded(1.02, 1.05))
-        else:
-            canvas.restore_region(self._legend_pixels)
-        self.figure.draw_artist(self._status)
+        _words(buffer).reshape(-1)[self._point_index] = self._point_colours
+        self._draw_legend()
+        self._draw_status()
         return buffer
 
     def _capture_points(self) -> None:
@@ -484,9 +579,44 @@ class BoundaryPlot(LivePlot):
         for points in self._points:
             points.draw(canvas.get_renderer())
         after = np.asarray(canvas.buffer_rgba())
-        self._point_mask = np.any(after != before, axis=2)
-        self._point_colours = after[self._point_mask].copy()
+        self._point_index = np.flatnonzero(np.any(after != before, axis=2))
+        self._point_colours = _words(after).reshape(-1)[self._point_index].copy()
         canvas.restore_region(self._background)
+
+
+def _words(rgba: np.ndarray) -> np.ndarray:
+    """An ``(height, width, 4)`` uint8 buffer seen as ``(height, width)`` uint32 pixels: one
+    4-byte move per pixel instead of four 1-byte ones."""
+    return rgba.view(np.uint32)[..., 0]
+
+
+def _paint(rgba: np.ndarray, rows: slice, cols: slice, palette: np.ndarray,
+           indices: np.ndarray) -> None:
+    """Set ``rgba[rows, cols]`` to ``palette[indices]`` (``palette`` ``(k, 4)`` uint8)."""
+    _words(rgba)[rows, cols] = _words(np.ascontiguousarray(palette)[None])[0][indices]
+
+
+def _crossings(link: Callable[[np.ndarray], np.ndarray],
+               levels: np.ndarray) -> np.ndarray | None:
+    """The scores ``z`` at which an increasing ``link`` reaches each of ``levels`` (so that
+    ``link(z) >= level`` exactly when ``z >= crossing``, to rounding); ``None`` if ``link`` is
+    not increasing over the scores that matter (then the bands come from ``link`` itself).
+    A level the link never reaches gets ``inf``; one it always passes, ``-inf``."""
+    scores = np.linspace(-50.0, 50.0, 2001)
+    values = np.asarray(link(scores), dtype=float)
+    if values.shape != scores.shape or not np.all(np.diff(values) >= 0):
+        return None
+    low = np.full(levels.shape, scores[0])
+    high = np.full(levels.shape, scores[-1])
+    for _ in range(60):  # bisection: the bracket shrinks 2**60-fold, to rounding
+        middle = (low + high) / 2
+        reached = np.asarray(link(middle), dtype=float) >= levels
+        high = np.where(reached, middle, high)
+        low = np.where(reached, low, middle)
+    crossings = high.copy()
+    crossings[levels > values[-1]] = np.inf
+    crossings[levels <= values[0]] = -np.inf
+    return crossings
 
 
 def _level_line(xs: np.ndarray, ys: np.ndarray, values: np.ndarray,
@@ -522,19 +652,27 @@ class SurfacePlot(LivePlot):
         self._view = view
         if view is not None:
             self.ranges = view.ranges() if ranges is None else ranges
-            losses = view.loss_grid(snapshot, *self.ranges)
         else:
             self.ranges = surface_ranges([snapshot]) if ranges is None else ranges
-            losses = loss_grid(snapshot, *self.ranges)
         a_range, b_range = self.ranges
-        levels = _contour_levels(losses)
-        if levels is not None:
-            filled = ax.contourf(a_range, b_range, losses, levels=levels, cmap="viridis",
-                                 alpha=0.8)
-            self.figure.colorbar(filled, ax=ax, label="loss")
         ax.set_xlim(a_range[0], a_range[-1])
         ax.set_ylim(b_range[0], b_range[-1])
         _label_surface_axes(ax, snapshot)
+        # The surface is the model's loss over the data (and over any parameters past the
+        # two drawn, held at their values): the same inputs draw the same contour. A view's
+        # surface depends on its path: never shared.
+        held = np.append(snapshot.params["coef"], snapshot.params["intercept"])[2:]
+        if view is not None or not self._reuse_background(
+                snapshot.model, data_digest(snapshot.X, snapshot.y, a_range, b_range, held)):
+            if view is not None:
+                losses = view.loss_grid(snapshot, *self.ranges)
+            else:
+                losses = loss_grid(snapshot, *self.ranges)
+            levels = _contour_levels(losses)
+            if levels is not None:
+                filled = ax.contourf(a_range, b_range, losses, levels=levels,
+                                     cmap="viridis", alpha=0.8)
+                self.figure.colorbar(filled, ax=ax, label="loss")
         self.path_line, self.start, self.now = _path_artists(ax)
         self._animate(self.path_line, self.start, self.now)
         self._animate_legend()
@@ -618,22 +756,19 @@ class PathSurfacePlot(LivePlot):
     def frame(self, snapshot: Snapshot) -> np.ndarray:
         canvas = self.figure.canvas
         if self._restore_background():
-            self._pixels = _inner_pixels(self.figure, self.axes)
+            rows, cols, xs, ys = _inner_pixels(self.figure, self.axes)
+            # Bilinear interpolation from the grid to the pixels, fixed with the ranges:
+            # values = down @ losses @ across (see _interpolation_matrix).
+            self._pixels = (rows, cols, _interpolation_matrix(self.ranges[1], ys),
+                            _interpolation_matrix(self.ranges[0], xs).T)
         self.update(snapshot)
         _, losses = self._view_of(snapshot)
-        rows, cols, xs, ys = self._pixels
-        values = _bilinear(self.ranges[0], self.ranges[1], losses, xs, ys)
+        rows, cols, down, across = self._pixels
+        values = down @ losses @ across
         bands = np.clip(np.searchsorted(self.levels, values) - 1, 0, len(self._palette) - 1)
         buffer = np.asarray(canvas.buffer_rgba())
-        buffer[rows, cols] = self._palette[bands[::-1]]  # buffer rows run top-down
-        for artist in self._animated:
-            if artist is self._legend and self._legend_pixels is not None:
-                canvas.restore_region(self._legend_pixels)
-            else:
-                self.figure.draw_artist(artist)
-        if self._legend_pixels is None:
-            self._legend_pixels = canvas.copy_from_bbox(
-                self._legend.get_window_extent().expanded(1.02, 1.05))
+        _paint(buffer, rows, cols, self._palette, bands[::-1])  # buffer rows run top-down
+        self._draw_changing()
         return buffer
 
 
@@ -704,19 +839,19 @@ def _inner_pixels(figure: Figure, axes) -> tuple[slice, slice, np.ndarray, np.nd
     return rows, cols, xs, ys
 
 
-def _bilinear(a_values: np.ndarray, b_values: np.ndarray, grid: np.ndarray,
-              xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
-    """``grid`` (rows follow ``b_values``) interpolated at every ``(ys[i], xs[j])``."""
-    def weights(values: np.ndarray, at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        position = np.interp(at, values, np.arange(values.size))
-        index = np.clip(position.astype(np.intp), 0, values.size - 2)
-        return index, position - index
-
-    i, wi = weights(a_values, xs)
-    j, wj = weights(b_values, ys)
-    j, wj = j[:, None], wj[:, None]
-    return ((1 - wj) * ((1 - wi) * grid[j, i] + wi * grid[j, i + 1])
-            + wj * ((1 - wi) * grid[j + 1, i] + wi * grid[j + 1, i + 1]))
+def _interpolation_matrix(values: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """``(at.size, values.size)``: row ``k`` linearly interpolates at ``at[k]`` between the
+    two nearest of the increasing ``values`` (clamped at the ends). Bilinear interpolation
+    is linear along each axis in turn, so a grid ``(b, a)`` goes to pixels ``(ys, xs)`` as
+    ``B @ grid @ A.T``: two small BLAS products instead of four gathers per pixel."""
+    position = np.interp(at, values, np.arange(values.size))
+    index = np.clip(position.astype(np.intp), 0, values.size - 2)
+    weight = position - index
+    matrix = np.zeros((at.size, values.size))
+    rows = np.arange(at.size)
+    matrix[rows, index] = 1 - weight
+    matrix[rows, index + 1] = weight
+    return matrix
 
 
 def _coef_name(snapshot: Snapshot, index: int) -> str:

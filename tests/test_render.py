@@ -263,22 +263,47 @@ def test_fit_plot_draws_the_snapshots_prediction():
 def test_boundary_plot_draws_the_probability_and_the_half_line():
     snapshot = make_snapshot("logistic", 2)
     plot = drawn("boundary", snapshot)
-    # One probability per pixel inside the axes, at that pixel's data coordinates ...
+    # One band per pixel inside the axes: the band of the model's probability at that
+    # pixel's data coordinates (read off the score, compared with the probability here) ...
     rows, cols = plot._band_pixels
-    assert plot.proba.shape == (rows.stop - rows.start, cols.stop - cols.start)
-    np.testing.assert_allclose(plot.proba.ravel(), snapshot.decision(plot._grid))
+    assert plot.bands.shape == (rows.stop - rows.start, cols.stop - cols.start)
+    expected = np.clip(np.floor(snapshot.decision(plot._grid) * 10), 0, 9).reshape(plot.bands.shape)
+    np.testing.assert_array_equal(plot.bands, expected)
     # ... painted in its band's colour where no point covers it.
     pixels = np.asarray(plot.figure.canvas.buffer_rgba())[rows, cols][::-1]
-    bands = np.clip((plot.proba * 10).astype(int), 0, 9)
-    free = ~plot._point_mask[rows, cols][::-1]
+    covered = np.zeros(np.asarray(plot.figure.canvas.buffer_rgba()).shape[:2], bool)
+    covered.reshape(-1)[plot._point_index] = True
+    free = ~covered[rows, cols][::-1]
     free[:, :3] = free[:3, :] = False  # keep clear of the frame's edges
-    painted = pixels[free] == plot._palette[bands[free]]
+    painted = pixels[free] == plot._palette[plot.bands[free]]
     assert painted.all(axis=1).mean() > 0.95  # only the boundary line covers the rest
-    assert len(np.unique(bands)) > 5
+    assert len(np.unique(plot.bands)) > 5
     xs, ys = (np.asarray(v) for v in plot.boundary.get_data())
     on_line = np.column_stack([xs, ys])[np.isfinite(xs)]
     assert len(on_line) > 10
     np.testing.assert_allclose(snapshot.decision(on_line), 0.5, atol=0.01)
+
+
+def test_boundary_bands_come_from_the_link_itself_when_it_is_not_increasing():
+    decreasing = lambda z: 1 - 1 / (1 + np.exp(-z))  # noqa: E731
+    assert render._crossings(decreasing, np.linspace(0.1, 0.9, 9)) is None
+    crossings = render._crossings(lambda z: 1 / (1 + np.exp(-z)), np.array([0.1, 0.5, 0.9]))
+    np.testing.assert_allclose(crossings, [np.log(1 / 9), 0.0, np.log(9)], atol=1e-12)
+    # Levels the link never reaches, or always passes, count for no score or every score.
+    clipped = render._crossings(lambda z: np.clip(z, 0.2, 0.8), np.array([0.1, 0.5, 0.9]))
+    assert clipped[0] == -np.inf and clipped[2] == np.inf
+
+
+def test_the_grid_reaches_pixels_by_bilinear_interpolation():
+    a_values, b_values = np.linspace(-1, 2, 7), np.linspace(0, 1, 5)
+    grid = np.random.default_rng(0).normal(size=(5, 7))
+    xs, ys = np.linspace(-1.5, 2.5, 40), np.linspace(0, 1, 30)  # past the ends: clamped
+    values = (render._interpolation_matrix(b_values, ys) @ grid
+              @ render._interpolation_matrix(a_values, xs).T)
+    # Along each row, then each column, plain linear interpolation.
+    along_a = np.array([np.interp(xs, a_values, row) for row in grid])
+    expected = np.array([np.interp(ys, b_values, column) for column in along_a.T]).T
+    np.testing.assert_allclose(values, expected, atol=1e-12)
 
 
 def test_two_parameter_surface_plots_coef_and_intercept_and_the_path():
