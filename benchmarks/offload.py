@@ -6,7 +6,11 @@ every few of them. Modes:
 
 - ``none``: no callback at all, the baseline of every ratio;
 - ``sync``: ``PlotCallback(executor=None)``, rendering on the training thread;
-- ``thread x1/x2/x4``: a ``TaskQueue`` with 1, 2 or 4 workers, every frame rendered;
+- ``thread x1/x2/x4``: a ``TaskQueue`` with 1, 2 or 4 workers, every frame rendered. The
+  run's first frame finds its background drawn by an earlier run of the same figure (the
+  ``sync`` run of the round, in this process; see ``gdplot.backgrounds``);
+- ``thread x1, cold``: the same with the process's store of drawn backgrounds emptied first,
+  as in a process's first run: the worker draws the whole figure once, holding the GIL;
 - ``latest``: ``coalesce=True`` on a 1-worker ``TaskQueue``: ``add_latest``, one live file,
   a frame still waiting is replaced by the newer one;
 - ``drop_oldest``: a 1-worker ``TaskQueue(maxsize=1, overflow="drop_oldest")``, one file per
@@ -39,6 +43,7 @@ from gdplot import LinearRegressionGD
 from gdplot.callbacks import PlotCallback
 from gdplot.data import make_regression
 from gdplot.atomic import atomic_writer
+from gdplot.backgrounds import backgrounds
 from gdplot.renderers import RENDERERS
 from taskqueue import TaskQueue
 
@@ -123,12 +128,14 @@ class Mode:
     overflow: str = "block"
     coalesce: bool = False
     process: bool = False
+    cold: bool = False  # no drawn background to reuse: a process's first run of a figure
 
 
 MODES = (
     Mode("none", plots=False),
     Mode("sync"),
     Mode("thread x1", queue_workers=1),
+    Mode("thread x1, cold", queue_workers=1, cold=True),
     Mode("thread x2", queue_workers=2),
     Mode("thread x4", queue_workers=4),
     Mode("latest", queue_workers=1, coalesce=True),
@@ -137,6 +144,7 @@ MODES = (
 )
 BASELINE = "none"
 QUEUED = "thread x1"  # what "queued plots" means in the targets: the default TaskQueue use
+QUEUED_COLD = "thread x1, cold"
 
 
 def _start_process_pool() -> tuple[ProcessPoolExecutor, dict]:
@@ -181,6 +189,8 @@ def _run_once(workload: Workload, sink: object, mode: Mode, data, pool) -> dict[
                                           coalesce=mode.coalesce))
         model = LinearRegressionGD(lr=workload.lr, epochs=workload.epochs,
                                    batch_size=workload.batch_size, random_state=0)
+        if mode.cold:
+            backgrounds().clear()
         start = time.perf_counter()
         model.fit(X, y, callbacks=callbacks)
         trained = time.perf_counter()
@@ -282,8 +292,13 @@ def _targets(rows: list[dict], sinks: dict) -> list[dict]:
     wanted = [(QUEUED, "net 20 ms", 1.02, "queued plots, 20 ms I/O sink", None)]
     for sink in (name for name in sinks if isinstance(sinks[name], str)):
         wanted.append(("process", sink, 1.15, f"process renderer, {sink}", None))
-        wanted += [(QUEUED, sink, limit, f"real {sink}s on a TaskQueue thread", workload)
-                   for workload, limit in THREAD_PNG_LIMITS.items()]
+        for workload, limit in THREAD_PNG_LIMITS.items():
+            wanted += [
+                (QUEUED, sink, limit,
+                 f"real {sink}s on a TaskQueue thread, background reused", workload),
+                (QUEUED_COLD, sink, limit,
+                 f"real {sink}s on a TaskQueue thread, first run (cold)", workload),
+            ]
     targets = []
     for row in rows:
         for mode, sink, limit, what, workload in wanted:

@@ -39,8 +39,9 @@ _WHY_MISSED = {
     ),
     "render_cost": (
         "A cached frame still draws its changing artists (Agg, holding the GIL) and encodes a "
-        "PNG (zlib, GIL released); text (the title's status line, a legend) is the dearest "
-        "artist. On a busy machine every figure here grows; the ratio to a fresh figure in "
+        "PNG (zlib, GIL released, now the larger part); the status line is stamped from "
+        "cached glyphs. A fresh figure is mostly matplotlib laying out and drawing ticks and "
+        "text. On a busy machine every figure here grows; the ratio to a fresh figure in "
         "the same rounds is the steadier measure."
     ),
     "train_case": (
@@ -237,6 +238,7 @@ def _render_cost_section(section: dict) -> list[str]:
     settings = section["settings"]
     per_plot = section["per_plot_ms"]
     rows = [[f"`{name}`", format_figure(per_plot[f"{name}, fresh"]),
+             format_figure(per_plot[f"{name}, reused"]) if f"{name}, reused" in per_plot else "",
              format_figure(per_plot[f"{name}, cached"]), format_figure(speedup)]
             for name, speedup in section["cached_speedup"].items()]
     phases = [[phase, format_figure(fig)] for phase, fig in section["loss_phases_ms"].items()]
@@ -245,12 +247,16 @@ def _render_cost_section(section: dict) -> list[str]:
         f"{settings['dpi']} dpi, zlib level {settings['png_compress_level']}) of a snapshot "
         f"after {settings['epochs']} epochs (the loss plot has {settings['epochs'] + 1} "
         f"points), {settings['plot_sample_rows']:,} data rows. `fresh`: a new figure for the "
-        "frame (build, layout, draw everything, encode, write). `cached`: the steady state "
-        "of a live plot, the worker's figure of the run kept from the frame before (restore "
-        "the background, draw the changing artists, encode, write). The surface is the "
+        "frame (build, layout, draw everything, encode, write), with no drawn background to "
+        "reuse: a run's first frame, the first time. `reused`: a run's first frame when an "
+        "earlier run drew the same background (build the figure, restore the stored pixels, "
+        "draw the changing artists, encode, write). `cached`: the steady state of a live "
+        "plot, the worker's figure of the run kept from the frame before (restore the "
+        "background, draw the changing artists, encode, write). The surface is the "
         "two-parameter one (its contour drawn once per run); `surface, 3 params` follows "
-        "the path, so it is redrawn every frame.",
-        _table(["renderer", "fresh figure", "cached figure", "fresh / cached"], rows),
+        "the path, so it is redrawn every frame and never reused.",
+        _table(["renderer", "fresh figure", "reused background", "cached figure",
+                "fresh / cached"], rows),
         "Where a cached loss frame's time goes (the encode releases the GIL):",
         _table(["phase", "time"], phases),
         "![render cost](render_cost.png)",

@@ -79,8 +79,8 @@ def test_offload_covers_every_mode_and_sink_and_counts_every_frame(quick_run):
     _, results = quick_run
     offload = results["sections"]["offload"]
     modes = [mode["name"] for mode in offload["settings"]["modes"]]
-    assert modes == ["none", "sync", "thread x1", "thread x2", "thread x4", "latest",
-                     "drop_oldest", "process"]
+    assert modes == ["none", "sync", "thread x1", "thread x1, cold", "thread x2", "thread x4",
+                     "latest", "drop_oldest", "process"]
     workloads = {w["name"]: w for w in offload["settings"]["workloads"]}
     assert set(workloads) == {"mini-batch", "full-batch"}
     rows = offload["rows"]
@@ -114,7 +114,7 @@ def test_render_cost_has_a_fresh_and_a_cached_row_per_renderer_with_targets(quic
     render_cost = results["sections"]["render_cost"]
     per_plot = render_cost["per_plot_ms"]
     for kind in ("loss", "fit", "boundary", "surface"):
-        assert {f"{kind}, fresh", f"{kind}, cached"} <= set(per_plot), kind
+        assert {f"{kind}, fresh", f"{kind}, reused", f"{kind}, cached"} <= set(per_plot), kind
         names = [t["name"] for t in render_cost["targets"] if t["name"].startswith(
             "two-parameter surface" if kind == "surface" else kind)]
         assert len(names) == 2, names  # a budget in ms and a ratio to the fresh figure
@@ -128,8 +128,9 @@ def test_offload_targets_real_pngs_on_a_task_queue_thread_per_workload(quick_run
     names = [t["name"] for t in results["sections"]["offload"]["targets"]]
     for workload in ("mini-batch", "full-batch"):
         for sink in ("loss PNG",):
-            assert f"training loop with real {sink}s on a TaskQueue thread, {workload}: " \
-                   "x of no plots" in names
+            for background in ("background reused", "first run (cold)"):
+                assert (f"training loop with real {sink}s on a TaskQueue thread, {background}, "
+                        f"{workload}: x of no plots") in names
 
 
 def test_train_case_compares_plotting_every_5_epochs_with_plotting_once(quick_run):
