@@ -7,7 +7,10 @@ two-parameter loss contour), and the few artists that change per frame (a line, 
 title) marked animated. A frame restores the background, draws only those artists on top
 (Agg ``restore_region``/``draw_artist``) and encodes the pixels as a PNG: a few milliseconds
 instead of a whole figure. The background is redrawn, and the layout solved again, only when
-the axes must change (say the loss leaves its y-range, which grows a step at a time).
+the axes must change (say the loss leaves its y-range, which grows a step at a time). A new
+plot whose background an earlier one drew from the same inputs restores those pixels instead
+(:mod:`gdplot.backgrounds`); the title's status line is stamped from cached glyphs
+(:mod:`gdplot.glyphs`).
 
 A fresh render is the same code run once, so a cached frame and a fresh one agree.
 Which plot suits which model, and the per-worker cache of live plots, are in
