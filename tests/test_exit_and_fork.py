@@ -392,7 +392,12 @@ def test_a_second_ctrl_c_in_with_stops_waiting_with_one_traceback(run_script, tm
     def running():
         print("running", flush=True)
         ctrl_c()          # Ctrl-C in the with block (the main thread sleeps there)
-        time.sleep(0.5)   # a stand-in for a long upload, which __exit__ now waits for...
+        # A stand-in for a long upload, which __exit__ now waits for (once it has cancelled
+        # the pending tasks: on a slow machine that may take a while) ...
+        deadline = time.monotonic() + 20
+        while q.stats().cancelled < 20 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.5)
         ctrl_c()          # ...until a second Ctrl-C
         release.wait(30)
 
