@@ -504,11 +504,7 @@ class BoundaryPlot(LivePlot):
         self._mappable = ScalarMappable(BoundaryNorm(self.LEVELS, 256), "RdBu_r")
         self.figure.colorbar(self._mappable, ax=ax, label=f"P({snapshot.class_name(1)})",
                              alpha=self.ALPHA)
-        # Each band's colour blended over the white axes, as a 0.6-alpha fill would be.
-        centres = (self.LEVELS[:-1] + self.LEVELS[1:]) / 2
-        colours = self._mappable.to_rgba(centres, alpha=1.0, bytes=True).astype(float)
-        self._palette = np.round(self.ALPHA * colours + (1 - self.ALPHA) * 255).astype(np.uint8)
-        self._palette[:, 3] = 255
+        self._palette = _band_palette(self._mappable, self.LEVELS, self.ALPHA)
         self._level_scores = _crossings(snapshot.maths.link, self.LEVELS[1:-1])
         self._coarse = np.column_stack([g.ravel() for g in np.meshgrid(self._g0, self._g1)])
         (self.boundary,) = ax.plot([], [], color="black", linewidth=2)
@@ -591,6 +587,16 @@ def _words(rgba: np.ndarray) -> np.ndarray:
     """An ``(height, width, 4)`` uint8 buffer seen as ``(height, width)`` uint32 pixels: one
     4-byte move per pixel instead of four 1-byte ones."""
     return rgba.view(np.uint32)[..., 0]
+
+
+def _band_palette(mappable: ScalarMappable, levels: np.ndarray, alpha: float) -> np.ndarray:
+    """``(len(levels) - 1, 4)`` uint8: each band's colour (at its centre) blended over the
+    white axes, as a fill of that ``alpha`` would be, opaque."""
+    centres = (levels[:-1] + levels[1:]) / 2
+    colours = mappable.to_rgba(centres, alpha=1.0, bytes=True).astype(float)
+    palette = np.round(alpha * colours + (1 - alpha) * 255).astype(np.uint8)
+    palette[:, 3] = 255
+    return palette
 
 
 def _paint(rgba: np.ndarray, rows: slice, cols: slice, palette: np.ndarray,
@@ -722,10 +728,7 @@ class PathSurfacePlot(LivePlot):
         mappable = ScalarMappable(BoundaryNorm(self.levels, 256), "viridis")
         colorbar = self.figure.colorbar(mappable, ax=ax, label="loss", alpha=self.ALPHA)
         colorbar.locator = MaxNLocator(6)
-        colours = mappable.to_rgba((self.levels[:-1] + self.levels[1:]) / 2, bytes=True)
-        self._palette = np.round(self.ALPHA * colours.astype(float)
-                                 + (1 - self.ALPHA) * 255).astype(np.uint8)
-        self._palette[:, 3] = 255
+        self._palette = _band_palette(mappable, self.levels, self.ALPHA)
         ax.set_xlim(self.ranges[0][0], self.ranges[0][-1])
         ax.set_ylim(self.ranges[1][0], self.ranges[1][-1])
         _label_surface_axes(ax, snapshot)
