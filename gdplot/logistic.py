@@ -24,8 +24,15 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
 
 def negative_log_likelihood(z: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Mean ``log(1 + e^z) - y z`` over the last axis (``z`` ``(..., n)``, ``y`` ``(n,)`` in
-    {0, 1}); ``logaddexp`` keeps it exact for any ``z``."""
-    return np.mean(np.logaddexp(0.0, z) - y * z, axis=-1)
+    {0, 1}), exact for any ``z``."""
+    # log(1 + e^z) = max(z, 0) + log1p(e^-|z|): no overflow, and in place it costs about half
+    # of np.logaddexp(0, z), which matters on a loss surface's grid of 10^5-10^6 scores.
+    softplus = np.abs(z)
+    np.negative(softplus, out=softplus)
+    np.exp(softplus, out=softplus)
+    np.log1p(softplus, out=softplus)
+    softplus += np.maximum(z, 0.0)
+    return (softplus.sum(axis=-1) - z @ y) / z.shape[-1]
 
 
 def negative_log_likelihood_gradient(z: np.ndarray, y: np.ndarray) -> np.ndarray:

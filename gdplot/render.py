@@ -989,7 +989,19 @@ def path_view(snapshot: Snapshot) -> PathView:
 
 def _principal_directions(offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Two orthonormal directions: the top principal directions of ``offsets`` ``(m, d)``,
-    completed with coordinate axes where the path has fewer than two."""
+    completed with coordinate axes where the path has fewer than two; each oriented so that
+    the offsets lie on its positive side on average."""
+    u, v = _directions(offsets)
+    # An SVD fixes a direction only up to its sign, and which sign it returns can change when
+    # the path grows by a point: a live view would then mirror from one frame to the next
+    # (and leave its axes' ranges, so redraw its background). The mean side of the path moves
+    # little per point; on real fits it never flipped where "the farthest point's side" did.
+    total = offsets.sum(axis=0)
+    u, v = (-d if total @ d < 0 else d for d in (u, v))
+    return u, v
+
+
+def _directions(offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     dims = offsets.shape[1]
     directions: list[np.ndarray] = []
     if np.any(offsets):

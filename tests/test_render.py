@@ -346,6 +346,21 @@ def test_a_real_fits_surface_shows_its_recorded_losses():
     np.testing.assert_allclose(losses, np.r_[snapshot.initial_loss, snapshot.history], rtol=1e-9)
 
 
+def test_a_growing_paths_view_keeps_its_orientation_from_frame_to_frame():
+    from gdplot import LogisticRegressionGD
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((200, 8))
+    y = (X @ rng.standard_normal(8) + rng.standard_normal(200) > 0).astype(int)
+    path = LogisticRegressionGD(lr=0.3, epochs=40, batch_size=16, random_state=0).fit(
+        X, y).snapshot().path
+    views = [render.PathView(path[:count]) for count in range(3, len(path) + 1)]
+    for view in views:
+        assert np.all(view.coords.sum(axis=0) > 0)  # the path's mean lies on the + side
+    # So a live view never mirrors when the path grows by a point (an SVD's sign can flip).
+    for before, after in zip(views, views[1:]):
+        assert before.u @ after.u > 0.5 and before.v @ after.v > 0
+
+
 def test_shared_surface_ranges_cover_every_path_and_hold_the_axes_still():
     late = make_snapshot("linear", 1, epoch=6)
     early = dataclasses.replace(late, epoch=2, path=late.path[:3] - 5.0)  # off to one side
