@@ -235,6 +235,10 @@ class TaskQueue(queue.Queue, concurrent.futures.Executor):
         self._unreported_lost = 0  # failures beyond max_unreported_failures
         self._submitted = self._completed = self._failed = 0
         self._dropped = self._coalesced = self._cancelled = 0
+        # Discarded tasks whose futures are still to be cancelled (outside the mutex: their
+        # done-callbacks are user code). A deque, so that a cancelling interrupted by Ctrl-C
+        # leaves the rest to the next caller instead of losing them.
+        self._to_cancel: deque[Any] = deque()
 
     def _start_workers(self) -> None:
         self._workers = []
@@ -628,31 +632,51 @@ class TaskQueue(queue.Queue, concurrent.futures.Executor):
         return False
 
     def _interrupted(self) -> None:
-        """Ctrl-C left the ``with`` block: cancel what has not started, let the running end."""
-        cancelled = self._stop_accepting(cancel_pending=True)
-        with contextlib.suppress(Exception):
-            _log.warning("KeyboardInterrupt: %s cancelled %d pending task(s); waiting for the "
-                         "%d running", self.name, cancelled, self.stats().running)
+        """Ctrl-C left the ``with`` block: cancel what has not started, let the running end.
+
+        A second Ctrl-C at any point of this (cancelling, logging or waiting) stops the
+        waiting, here and at exit; the pending tasks are all counted as cancelled and their
+        futures cancelled all the same."""
         try:
+            cancelled = self._stop_accepting(cancel_pending=True)
+            with contextlib.suppress(Exception):
+                _log.warning("KeyboardInterrupt: %s cancelled %d pending task(s); waiting for "
+                             "the %d running", self.name, cancelled, self.stats().running)
             self.close(wait=True)
         except KeyboardInterrupt:
-            # A second Ctrl-C: stop waiting, here and at exit. The first goes on up alone, so
-            # one traceback is printed, not two.
+            # The first goes on up alone, so one traceback is printed, not two.
             self._given_up = True
+            with contextlib.suppress(KeyboardInterrupt):  # a third one: the rest at exit
+                self._stop_accepting(cancel_pending=True)
             with contextlib.suppress(Exception):
                 _log.warning("second KeyboardInterrupt: %s no longer waits for its running "
                              "task(s)", self.name)
 
     def _stop_accepting(self, cancel_pending: bool) -> int:
         """Close the queue, optionally cancelling what is pending; return how many were."""
-        cancelled: list[Any] = []
+        cancelled = 0
         with self.mutex:
             if cancel_pending:
-                cancelled = self._discard_pending()
+                discarded = self._discard_pending()
+                self._to_cancel.extend(discarded)
+                cancelled = len(discarded)
             self._close_locked()
-        for item in cancelled:
-            _cancel_future(item)
-        return len(cancelled)
+        self._cancel_discarded()
+        return cancelled
+
+    def _cancel_discarded(self) -> None:
+        """Cancel the futures of the discarded tasks, one at a time: each is taken by one
+        caller, and put back if a KeyboardInterrupt stops its cancelling."""
+        while True:
+            try:
+                item = self._to_cancel.popleft()
+            except IndexError:
+                return
+            try:
+                _cancel_future(item)
+            except KeyboardInterrupt:
+                self._to_cancel.appendleft(item)
+                raise
 
     def _close_locked(self, exclude: threading.Thread | None = None) -> None:
         """Under the mutex: accept no more work; one stop sentinel per live worker."""
@@ -700,6 +724,7 @@ class TaskQueue(queue.Queue, concurrent.futures.Executor):
     def _drain_for_exit(self, deadline: float | None) -> bool:
         """Run what is pending (and what it adds) until the ``deadline`` (monotonic clock);
         return False if nothing ever would, or if the exit no longer waits for this queue."""
+        self._cancel_discarded()  # what a Ctrl-C cut short (a cancelling is quick: no wait)
         if self._given_up or not any(worker.is_alive() for worker in self._workers):
             return False  # nothing would ever run what is pending, or we no longer wait
         with self.mutex:
@@ -744,7 +769,8 @@ def _cancel_future(item: Any) -> None:
     """Cancel a dropped task's future, and tell its waiters (``wait``, ``as_completed``) as a
     worker taking it would have: ``cancel()`` alone leaves them asleep."""
     if type(item) is _FutureTask and item.future.cancel():
-        item.future.set_running_or_notify_cancel()
+        with contextlib.suppress(RuntimeError):  # notified already: a retry after Ctrl-C
+            item.future.set_running_or_notify_cancel()
 
 
 def _not_a_task(item: Any) -> None:

@@ -416,6 +416,47 @@ def test_a_second_ctrl_c_in_with_stops_waiting_with_one_traceback(run_script, tm
     assert written(tmp_path) == set()
 
 
+def test_a_second_ctrl_c_while_with_is_still_cancelling_loses_no_future(run_script, tmp_path):
+    # The second Ctrl-C lands inside the cancelling itself: a done-callback of the 5th pending
+    # future sends it (callbacks run in cancel(), on the thread leaving the with block).
+    result = run_script(PRELUDE + """
+    import concurrent.futures, logging, signal
+    logging.basicConfig(format="%(message)s")
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even as a background job
+    release = threading.Event()
+
+    def ctrl_c():
+        signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+
+    def running():
+        print("running", flush=True)
+        ctrl_c()
+        release.wait(30)
+
+    def on_done(future):
+        if future.cancelled():
+            signal.raise_signal(signal.SIGINT)  # this thread: raised before cancel() returns
+
+    futures = []
+    try:
+        with TaskQueue(1, name="uploads", exit_timeout=30) as q:
+            q.add_task(running)
+            futures = [q.submit(write, str(i)) for i in range(20)]
+            futures[4].add_done_callback(on_done)
+            time.sleep(30)
+    except KeyboardInterrupt:
+        done, _ = concurrent.futures.wait(futures, timeout=5)  # as_completed, wait: notified
+        print(q.stats().cancelled, sum(f.cancelled() for f in futures), len(done), flush=True)
+        raise
+    """, timeout=60)
+    assert result.returncode != 0
+    assert result.stdout == "running\n20 20 20\n"
+    assert result.stderr.count("Traceback") == 1 and "KeyboardInterrupt" in result.stderr
+    assert "second KeyboardInterrupt: uploads no longer waits" in result.stderr
+    assert "exit_timeout" not in result.stderr and "unexpected state" not in result.stderr
+    assert written(tmp_path) == set()
+
+
 # -- fork ----------------------------------------------------------------------------------------
 
 # In each child: a watchdog turns a hang into a SIGALRM death, and os._exit reports the outcome.
