@@ -727,7 +727,7 @@ class PathSurfacePlot(LivePlot):
         self.levels = _stepped_levels(losses, self.LEVELS)
         mappable = ScalarMappable(BoundaryNorm(self.levels, 256), "viridis")
         colorbar = self.figure.colorbar(mappable, ax=ax, label="loss", alpha=self.ALPHA)
-        colorbar.locator = MaxNLocator(6)
+        _colorbar_ticks(colorbar, self.levels)
         self._palette = _band_palette(mappable, self.levels, self.ALPHA)
         ax.set_xlim(self.ranges[0][0], self.ranges[0][-1])
         ax.set_ylim(self.ranges[1][0], self.ranges[1][-1])
@@ -823,11 +823,28 @@ def _stepped_range(values: np.ndarray, points: int = VIEW_GRID_POINTS) -> np.nda
 
 
 def _stepped_levels(losses: np.ndarray, count: int) -> np.ndarray:
-    """``count`` contour levels over ``losses`` with 1-2-5 (or whole-decade) ends."""
+    """About ``count`` contour levels over ``losses`` with 1-2-5 ends, or on a log scale
+    whole decades with the same number of levels in each (so each decade is a level)."""
     scale, (low, high) = _loss_axis(losses)
     if scale == "log":
-        return np.geomspace(low, high, count)
+        decades = round(math.log10(high / low))
+        return np.logspace(math.log10(low), math.log10(high),
+                           decades * max(1, round((count - 1) / decades)) + 1)
     return np.linspace(low, high, count)
+
+
+def _colorbar_ticks(colorbar, levels: np.ndarray) -> None:
+    """Label a colour bar of bands: about six 1-2-5 values, or each decade of log levels (a
+    bar of bands spaces them evenly, so a linear locator would crowd its labels at the top
+    of a log range and leave the lower decades blank)."""
+    if levels[0] > 0 and levels[-1] / levels[0] >= 100 and np.allclose(
+            np.diff(np.log(levels)), math.log(levels[1] / levels[0])):
+        decades = np.log10(levels)
+        colorbar.set_ticks(levels[np.isclose(decades, np.round(decades))])
+        colorbar.ax.yaxis.set_major_formatter("{x:g}")
+        colorbar.ax.minorticks_off()
+    else:
+        colorbar.locator = MaxNLocator(6)
 
 
 def _inner_pixels(figure: Figure, axes) -> tuple[slice, slice, np.ndarray, np.ndarray]:

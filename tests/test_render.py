@@ -361,6 +361,25 @@ def test_a_growing_paths_view_keeps_its_orientation_from_frame_to_frame():
         assert before.u @ after.u > 0.5 and before.v @ after.v > 0
 
 
+def test_a_path_views_colour_bar_labels_each_decade_of_a_log_range():
+    from gdplot import LogisticRegressionGD
+    rng = np.random.default_rng(0)
+    X = 3 * rng.standard_normal((300, 6))
+    y = (X @ rng.standard_normal(6) > 0).astype(int)
+    snapshot = LogisticRegressionGD(lr=2.0, epochs=60, random_state=0).fit(X, y).snapshot()
+    plot = drawn("surface", snapshot)
+    levels = plot.levels
+    assert levels[-1] / levels[0] >= 100  # the case: losses over decades
+    # Every decade is a band edge, with the same number of bands in each ...
+    decades = np.arange(np.log10(levels[0]), np.log10(levels[-1]) + 0.5)
+    assert np.isin(np.round(np.log10(levels), 9), decades).sum() == decades.size
+    np.testing.assert_allclose(np.diff(np.log10(levels)), np.diff(np.log10(levels))[0])
+    # ... and labelled: the lower decades are not left blank.
+    colorbar_axes = plot.figure.axes[1]
+    labels = [t.get_text() for t in colorbar_axes.get_yticklabels()]
+    assert labels == [f"{10.0 ** d:g}" for d in decades]
+
+
 def test_shared_surface_ranges_cover_every_path_and_hold_the_axes_still():
     late = make_snapshot("linear", 1, epoch=6)
     early = dataclasses.replace(late, epoch=2, path=late.path[:3] - 5.0)  # off to one side
