@@ -269,7 +269,7 @@ def _add_output_arguments(parser: argparse.ArgumentParser) -> None:
         type=_int_flag("--workers", 1),
         default=None,
         metavar="N",
-        help="plot-rendering processes (default 1) or threads (default 2)",
+        help="plot-rendering processes or threads (default 1: a second thread measured slower, as drawing holds the GIL and each thread builds its own figures)",
     )
 
 
@@ -439,7 +439,7 @@ def with_executor(mode: str, workers: int | None, body: Callable[[Any], int]) ->
     if mode == "sync":
         return body(None)
     if mode == "thread":
-        return with_queue(workers or 2, body)
+        return with_queue(workers or 1, body)
     # forkserver: the children do not inherit this process's threads or their locks.
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
@@ -485,7 +485,7 @@ def run_demo(args: argparse.Namespace) -> int:
     from gdplot import demo
 
     def body(folder: RunFolder) -> int:
-        return with_queue(args.workers or 2, lambda queue: demo.run(folder, queue))
+        return with_queue(args.workers or 1, lambda queue: demo.run(folder, queue))
 
     return _with_run_folder(args.out, body)
 
