@@ -181,7 +181,12 @@ class PlotCallback(RenderDispatcher):
     def path_for(self, epoch: int) -> Path:
         """Where the frame of ``epoch`` goes (the same live file for every epoch if coalescing)."""
         if self.coalesce:
-            return self.out_dir / f"{self.prefix}{self.name}.png"
+            # Built once: a live plot asks for it every epoch, and ``paths`` lists each.
+            where = (self.out_dir, self.prefix, self.name)
+            cached = vars(self).get("_live_path")
+            if cached is None or cached[0] != where:
+                cached = self._live_path = (where, self.out_dir / f"{self.prefix}{self.name}.png")
+            return cached[1]
         return self.out_dir / f"{self.prefix}{self.name}_epoch{epoch:04d}.png"
 
     def _snapshot(self, estimator: Any) -> Snapshot:

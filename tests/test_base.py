@@ -439,6 +439,27 @@ def test_snapshot_is_a_copy_unaffected_by_later_training(cls):
     np.testing.assert_array_equal(snapshot.history, history)
 
 
+@pytest.mark.parametrize("cls", [LinearRegressionGD, LogisticRegressionGD])
+def test_snapshots_during_training_are_read_only_windows_later_epochs_leave_alone(cls):
+    X, y = problem(cls)
+    recorder = Recorder()
+    estimator = cls(lr=0.05, epochs=8, random_state=0).fit(X, y, callbacks=[recorder])
+    history, path = estimator.history_, estimator.snapshot().path
+    assert [s.epoch for s in recorder.snapshots][:3] == [0, 1, 2]
+    for snapshot in recorder.snapshots[1:]:  # epoch 0's history is empty
+        epoch = snapshot.epoch
+        np.testing.assert_array_equal(snapshot.history, history[:epoch])
+        np.testing.assert_array_equal(snapshot.path, path[: epoch + 1])
+        # Not a copy per epoch (a live plot snapshots every epoch: copies made a long run
+        # quadratic), and nothing can write through it.
+        assert np.shares_memory(snapshot.history, history)
+        assert np.shares_memory(snapshot.path, path)
+        for array in (snapshot.history, snapshot.path):
+            with pytest.raises(ValueError, match="read-only"):
+                array[0] = 0.0
+    assert history.flags.writeable  # the estimator's own attribute stays a plain array
+
+
 @pytest.mark.parametrize("cls", ESTIMATORS)
 def test_snapshot_decision_agrees_with_prediction(cls):
     X, y = problem(cls)
