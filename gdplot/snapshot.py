@@ -1,9 +1,11 @@
 """What a plot sees: a frozen copy of the training state at the end of one epoch.
 
 A snapshot is taken on the training thread and rendered later, on a worker thread or in
-another process, while training has moved on. So it owns copies of everything that changes
-during training (parameters, the loss history, the parameter path) and only *references*
-what never changes (the plotting sample of the training data). It pickles cheaply.
+another process, while training has moved on. So it owns copies of what training overwrites
+(the parameters), read-only windows on what training only appends to (the loss history and
+the parameter path up to this epoch: a snapshot per epoch must not copy what grows with the
+epochs), and only *references* what never changes (the plotting sample of the training
+data). It pickles cheaply.
 """
 
 from __future__ import annotations
@@ -29,12 +31,13 @@ class Snapshot:
             and ``"intercept"`` shape ``()``. MLP: ``"hidden.weight"`` ``(n_features, hidden)``,
             ``"hidden.bias"`` ``(hidden,)``, ``"output.weight"`` ``(hidden, 1)``,
             ``"output.bias"`` ``(1,)``.
-        history: loss at the end of each epoch so far, shape ``(epoch,)``; ``history[0]`` is
-            epoch 1. ``initial_loss`` is the loss before the first step.
+        history: loss at the end of each epoch so far, shape ``(epoch,)``, read-only;
+            ``history[0]`` is epoch 1. ``initial_loss`` is the loss before the first step.
         X, y: the plotting sample of the training data (at most a few thousand rows, fixed for
             the run; shared between snapshots, never mutated).
         path: for linear models, the flattened ``[*coef, intercept]`` at the start and at the
-            end of every epoch so far, shape ``(epoch + 1, n_features + 1)``; ``None`` for MLP.
+            end of every epoch so far, shape ``(epoch + 1, n_features + 1)``, read-only;
+            ``None`` for MLP.
         label: a free-form name for the run (for titles and legends).
         run_id: identifies the fit the snapshot belongs to ("" if unknown). A renderer keeps
             one cached figure per run and releases it after the run's last epoch.
