@@ -378,18 +378,30 @@ def test_a_second_sigterm_ends_a_drain_stuck_on_a_hung_task_at_once(tmp_path):
 # -- Ctrl-C leaving ``with``: a second one stops the wait, with one traceback -------------------
 
 
-@pytest.mark.skipif(not hasattr(signal, "pthread_kill"), reason="needs signal.pthread_kill")
-def test_a_second_ctrl_c_in_with_stops_waiting_with_one_traceback(run_script, tmp_path):
-    result = run_script(PRELUDE + """
+# Ctrl-C as a terminal sends it, to the main thread, from any thread: ctrl_c().
+CTRL_C_PRELUDE = PRELUDE + """
     import logging, signal
     logging.basicConfig(format="%(message)s")
     signal.signal(signal.SIGINT, signal.default_int_handler)  # even as a background job
     release = threading.Event()
+    queued = threading.Event()  # set by the main thread once it has queued everything
 
     def ctrl_c():
         signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
 
+    def wait_for_ctrl_c():
+        # In short sleeps: a signal that lands just before a long sleep starts would only be
+        # handled when it ends (the sleep is not interrupted by a signal already handled).
+        for _ in range(3000):
+            time.sleep(0.01)
+"""
+
+
+@pytest.mark.skipif(not hasattr(signal, "pthread_kill"), reason="needs signal.pthread_kill")
+def test_a_second_ctrl_c_in_with_stops_waiting_with_one_traceback(run_script, tmp_path):
+    result = run_script(CTRL_C_PRELUDE + """
     def running():
+        queued.wait(30)
         print("running", flush=True)
         ctrl_c()          # Ctrl-C in the with block (the main thread sleeps there)
         # A stand-in for a long upload, which __exit__ now waits for (once it has cancelled
@@ -405,7 +417,8 @@ def test_a_second_ctrl_c_in_with_stops_waiting_with_one_traceback(run_script, tm
         q.add_task(running)
         for i in range(20):
             q.add_task(write, str(i))
-        time.sleep(30)
+        queued.set()
+        wait_for_ctrl_c()
     """, timeout=60)
     assert result.returncode != 0
     assert result.stdout == "running\n"
@@ -416,19 +429,15 @@ def test_a_second_ctrl_c_in_with_stops_waiting_with_one_traceback(run_script, tm
     assert written(tmp_path) == set()
 
 
+@pytest.mark.skipif(not hasattr(signal, "pthread_kill"), reason="needs signal.pthread_kill")
 def test_a_second_ctrl_c_while_with_is_still_cancelling_loses_no_future(run_script, tmp_path):
     # The second Ctrl-C lands inside the cancelling itself: a done-callback of the 5th pending
     # future sends it (callbacks run in cancel(), on the thread leaving the with block).
-    result = run_script(PRELUDE + """
-    import concurrent.futures, logging, signal
-    logging.basicConfig(format="%(message)s")
-    signal.signal(signal.SIGINT, signal.default_int_handler)  # even as a background job
-    release = threading.Event()
-
-    def ctrl_c():
-        signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+    result = run_script(CTRL_C_PRELUDE + """
+    import concurrent.futures
 
     def running():
+        queued.wait(30)
         print("running", flush=True)
         ctrl_c()
         release.wait(30)
@@ -443,7 +452,8 @@ def test_a_second_ctrl_c_while_with_is_still_cancelling_loses_no_future(run_scri
             q.add_task(running)
             futures = [q.submit(write, str(i)) for i in range(20)]
             futures[4].add_done_callback(on_done)
-            time.sleep(30)
+            queued.set()
+            wait_for_ctrl_c()
     except KeyboardInterrupt:
         done, _ = concurrent.futures.wait(futures, timeout=5)  # as_completed, wait: notified
         print(q.stats().cancelled, sum(f.cancelled() for f in futures), len(done), flush=True)
