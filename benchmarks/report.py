@@ -25,12 +25,13 @@ __all__ = ["format_figure", "render_markdown", "write_report"]
 # What makes a target hard to reach; printed under the targets table when one is missed.
 _WHY_MISSED = {
     "offload": (
-        "The training thread still takes a snapshot (copies of the parameters, history and "
-        "path) and queues it for every plot. A matplotlib render on a thread holds the GIL "
-        "for most of its tens of milliseconds (see Render cost), so the training thread "
-        "waits for it; a render in another process holds no GIL of ours but needs a free "
-        "core, and the snapshot is pickled on the training thread. On a 2-core machine "
-        "anything else running competes for that core."
+        "The training thread still takes a snapshot (a copy of the parameters, read-only "
+        "windows on the history and path) and queues it for every plot. A matplotlib render "
+        "on a thread holds the GIL while it builds and draws (a run's first frame builds the "
+        "whole figure: see Render cost's fresh row), so the training thread waits for it; a "
+        "render in another process holds no GIL of ours but needs a free core, and the "
+        "snapshot is pickled on the training thread. On a 2-core machine anything else "
+        "running competes for that core."
     ),
     "queue_cost": (
         "`add_task` checks that the task is callable and counts it, under the same single "
