@@ -420,7 +420,9 @@ class GradientDescentEstimator:
             raise TypeError(f"label must be a str, got label={label!r} ({type(label).__name__})")
         epoch = self.n_iter_
         # One id per fit (fit forgets every "_" attribute): renderers cache a figure per run.
-        run_id = vars(self).get("_run_id") or vars(self).setdefault("_run_id", secrets.token_hex(8))
+        run_id = vars(self).get("_run_id")
+        if run_id is None:
+            run_id = self._run_id = secrets.token_hex(8)
         return Snapshot(
             model=self._maths.kind,
             epoch=epoch,

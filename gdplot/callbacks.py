@@ -155,6 +155,7 @@ class PlotCallback(RenderDispatcher):
         self.paths: list[Path] = []
         self._last_epoch = 0
         self._last_plotted = 0
+        self._live_path: Path | None = None
 
     def on_train_begin(self, estimator: Any) -> None:
         names = self._names.get("feature_names")
@@ -168,6 +169,9 @@ class PlotCallback(RenderDispatcher):
         self._start_run()
         self.paths = []
         self._last_epoch = self._last_plotted = 0
+        # A live plot's one file, built once per fit: it is asked for every epoch, and
+        # ``paths`` lists it each time.
+        self._live_path = self.path_for(0) if self.coalesce else None
 
     def on_epoch_end(self, estimator: Any, epoch: int) -> None:
         self._last_epoch = epoch
@@ -181,12 +185,7 @@ class PlotCallback(RenderDispatcher):
     def path_for(self, epoch: int) -> Path:
         """Where the frame of ``epoch`` goes (the same live file for every epoch if coalescing)."""
         if self.coalesce:
-            # Built once: a live plot asks for it every epoch, and ``paths`` lists each.
-            where = (self.out_dir, self.prefix, self.name)
-            cached = vars(self).get("_live_path")
-            if cached is None or cached[0] != where:
-                cached = self._live_path = (where, self.out_dir / f"{self.prefix}{self.name}.png")
-            return cached[1]
+            return self.out_dir / f"{self.prefix}{self.name}.png"
         return self.out_dir / f"{self.prefix}{self.name}_epoch{epoch:04d}.png"
 
     def _snapshot(self, estimator: Any) -> Snapshot:
@@ -195,7 +194,7 @@ class PlotCallback(RenderDispatcher):
 
     def _plot(self, estimator: Any) -> None:
         snapshot = self._snapshot(estimator)
-        path = self.path_for(snapshot.epoch)
+        path = self._live_path or self.path_for(snapshot.epoch)
         self._last_plotted = self._last_epoch
         self.paths.append(path)
         self.dispatch(self.render, snapshot, path, latest_key=str(path) if self.coalesce else None)

@@ -837,8 +837,7 @@ def _colorbar_ticks(colorbar, levels: np.ndarray) -> None:
     """Label a colour bar of bands: about six 1-2-5 values, or each decade of log levels (a
     bar of bands spaces them evenly, so a linear locator would crowd its labels at the top
     of a log range and leave the lower decades blank)."""
-    if levels[0] > 0 and levels[-1] / levels[0] >= 100 and np.allclose(
-            np.diff(np.log(levels)), math.log(levels[1] / levels[0])):
+    if _spans_decades(levels):  # log levels, as _stepped_levels makes them: decades are levels
         decades = np.log10(levels)
         colorbar.set_ticks(levels[np.isclose(decades, np.round(decades))])
         colorbar.ax.yaxis.set_major_formatter("{x:g}")
@@ -1008,17 +1007,6 @@ def _principal_directions(offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Two orthonormal directions: the top principal directions of ``offsets`` ``(m, d)``,
     completed with coordinate axes where the path has fewer than two; each oriented so that
     the offsets lie on its positive side on average."""
-    u, v = _directions(offsets)
-    # An SVD fixes a direction only up to its sign, and which sign it returns can change when
-    # the path grows by a point: a live view would then mirror from one frame to the next
-    # (and leave its axes' ranges, so redraw its background). The mean side of the path moves
-    # little per point; on real fits it never flipped where "the farthest point's side" did.
-    total = offsets.sum(axis=0)
-    u, v = (-d if total @ d < 0 else d for d in (u, v))
-    return u, v
-
-
-def _directions(offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     dims = offsets.shape[1]
     directions: list[np.ndarray] = []
     if np.any(offsets):
@@ -1035,7 +1023,13 @@ def _directions(offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         norm = np.linalg.norm(candidate)
         if norm > 1e-6:
             directions.append(candidate / norm)
-    return directions[0], directions[1]
+    # An SVD fixes a direction only up to its sign, and which sign it returns can change when
+    # the path grows by a point: a live view would then mirror from one frame to the next
+    # (and leave its axes' ranges, so redraw its background). The mean side of the path moves
+    # little per point; on real fits it never flipped where "the farthest point's side" did.
+    total = offsets.sum(axis=0)
+    u, v = (-d if total @ d < 0 else d for d in directions)
+    return u, v
 
 
 def _design(snapshot: Snapshot) -> np.ndarray:
