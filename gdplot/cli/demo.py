@@ -33,7 +33,7 @@ from gdplot.plots.callbacks import GifCallback
 from gdplot.plots.comparison import render_comparison
 from taskqueue import TaskQueue
 
-__all__ = ["EPOCHS", "DemoRun", "run"]
+__all__ = ["EPOCHS", "DemoRun", "run", "run_demo"]
 
 EPOCHS = 60
 FRAMES = 4
@@ -164,9 +164,7 @@ def run(
 
 def run_demo(args: argparse.Namespace) -> int:
     """Train linear (batch, mini-batch, stochastic), logistic and MLP models on synthetic data."""
-    from gdplot import demo
-
     def body(folder: RunFolder) -> int:
-        return with_queue(args.workers or 1, lambda queue: demo.run(folder, queue))
+        return with_queue(args.workers or 1, lambda queue: run(folder, queue))
 
     return with_run_folder(args.out, body)
