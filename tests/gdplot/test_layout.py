@@ -120,3 +120,23 @@ def test_no_gdplot_module_is_over_500_lines():
     }
     too_long = {name: lines for name, lines in sizes.items() if lines > MAX_LINES}
     assert too_long == {}
+
+
+def test_every_gdplot_import_names_something_that_exists():
+    # Imports inside functions run late; a name left behind by a move would fail only there.
+    import importlib
+
+    missing = []
+    for name, path in MODULES.items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                missing += [alias.name for alias in node.names
+                            if alias.name.startswith("gdplot") and alias.name not in MODULES]
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("gdplot"):
+                module = importlib.import_module(node.module)
+                missing += [
+                    f"{node.module}.{alias.name} (in {name})" for alias in node.names
+                    if f"{node.module}.{alias.name}" not in MODULES
+                    and not hasattr(module, alias.name)
+                ]
+    assert missing == []
