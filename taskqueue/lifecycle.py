@@ -11,9 +11,8 @@
   worker held at the moment of the fork stays held forever. The child resets each queue so it
   works there (fresh locks, workers restarted on first use).
 
-The registry holds weak references: it never keeps a closed queue alive. ``drain_on_signal``
-turns a signal (SIGTERM) into a normal exit, so that the exit drain runs; nothing here
-installs a signal handler unless asked to.
+The registry holds weak references: it never keeps a closed queue alive. Signals are in
+``signals``: nothing installs a signal handler unless asked to.
 """
 
 from __future__ import annotations
@@ -21,7 +20,6 @@ from __future__ import annotations
 import atexit
 import concurrent.futures.thread  # noqa: F401  (for the order of the exit hooks: see below)
 import os
-import signal
 import threading
 import weakref
 from time import monotonic
@@ -45,7 +43,7 @@ def _live_queues() -> list[TaskQueue]:
         return list(_live)
 
 
-# The rest of this module runs in the main thread only, at exit or in drain_on_signal.
+# The rest of this module runs in the main thread only, at exit.
 
 # Whether the first drain ran to its end. If Ctrl-C cut the exit short (a hung task), the user
 # wants out: the second drain must not make them wait again.
@@ -61,6 +59,11 @@ _exit_began = 0.0
 
 def _deadline(queue: TaskQueue) -> float | None:
     return None if queue.exit_timeout is None else _exit_began + queue.exit_timeout
+
+
+def exit_has_begun() -> bool:
+    """Whether the interpreter's exit drains have begun."""
+    return _exiting
 
 
 def _drain_all() -> list[TaskQueue]:
@@ -98,46 +101,6 @@ def _close_at_exit() -> None:
         # the exit gave up on still feeds it.
         deadline = _deadline(queue)
         queue.close(timeout=None if deadline is None else max(0.0, deadline - monotonic()))
-
-
-def drain_on_signal(*signals: int) -> None:
-    """Make each of ``signals`` (default: SIGTERM) end the program as a normal exit would.
-
-    On such a signal the main thread raises ``SystemExit(128 + signum)``: ``finally`` blocks
-    and ``with`` blocks run, then the exit drain runs each queue's pending tasks (within its
-    ``exit_timeout``), and the exit status is ``128 + signum`` (143 for SIGTERM), as a shell
-    reports a process killed by it. A second such signal gets the default action: it ends
-    the process at once. A signal arriving when the exit has already begun lets it finish.
-    Call it from the main thread: only there can Python install signal handlers.
-    """
-    caller = threading.current_thread()
-    if caller is not threading.main_thread():
-        raise RuntimeError(f"drain_on_signal() must be called from the main thread (only "
-                           f"there can Python handle signals), not from {caller.name!r}")
-    chosen = []
-    for number in signals or (signal.SIGTERM,):
-        if isinstance(number, bool) or not isinstance(number, int):
-            raise TypeError(f"drain_on_signal: a signal must be an int such as "
-                            f"signal.SIGTERM, got {number!r}")
-        try:
-            chosen.append(signal.Signals(number))
-        except ValueError:
-            raise ValueError(f"drain_on_signal: {number!r} is not a signal number") from None
-    for sig in chosen:
-        if sig in _UNCATCHABLE:
-            raise ValueError(f"drain_on_signal: {sig.name} cannot be caught")
-    for sig in chosen:
-        signal.signal(sig, _exit_on_signal)
-
-
-_UNCATCHABLE = {getattr(signal, name) for name in ("SIGKILL", "SIGSTOP") if hasattr(signal, name)}
-
-
-def _exit_on_signal(signum: int, frame: object) -> None:
-    signal.signal(signum, signal.SIG_DFL)  # a second one ends the process at once
-    if _exiting:
-        return  # the exit and its drain are under way: let them finish
-    raise SystemExit(128 + signum)
 
 
 def _reset_in_child() -> None:
