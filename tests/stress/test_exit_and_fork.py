@@ -1,7 +1,7 @@
 """The two moments a queue cannot look after itself: interpreter exit and ``os.fork()``.
 
 Each case runs in a fresh interpreter (``run_script``), whose timeout turns a hang into a
-failure. test_task_queue.py covers the plain cases (drained at exit, after an uncaught
+failure. tests/taskqueue/test_exit.py covers the plain cases (drained at exit, after an uncaught
 exception, ``drain_at_exit=False``, one fork); these go further.
 """
 
