@@ -11,6 +11,7 @@ import threading
 from time import monotonic
 from typing import Any
 
+from . import lifecycle
 from .items import STOP, cancel_future
 from .types import BrokenTaskQueue, TaskQueueClosed
 from .validation import check_timeout
@@ -81,6 +82,10 @@ class ClosingMixin:
     def __exit__(self, exc_type: type[BaseException] | None, *exc_info: object) -> bool:
         if exc_type is not None and issubclass(exc_type, KeyboardInterrupt) and self.num_workers:
             self._interrupted()
+        elif (exc_type is not None and issubclass(exc_type, SystemExit) and self.drain_at_exit
+              and lifecycle.signalled()):
+            # drain_on_signal's exit: the exit drain runs what is pending, within exit_timeout.
+            self._stop_accepting(cancel_pending=False)
         else:
             self.close(wait=True)  # also after any other exception, as ThreadPoolExecutor
         return False
@@ -184,14 +189,8 @@ class ClosingMixin:
         do every write twice. Their futures are not completed in the child.
         """
         # The parent's lock may have been held at the fork by a thread that does not exist
-        # here: new ones, with the same three conditions as queue.Queue makes.
-        self.mutex = threading.Lock()
-        # Workers wait on it for an item that may start.
-        self.not_empty = threading.Condition(self.mutex)
-        # Producers blocked by a full queue ("block") wait on it for room or close.
-        self.not_full = threading.Condition(self.mutex)
-        # join() waits on it for unfinished_tasks to reach zero.
-        self.all_tasks_done = threading.Condition(self.mutex)
+        # here: new ones.
+        self._make_locks()
         self.unfinished_tasks = 0
         self._init(self.maxsize)
         self._workers = []

@@ -43,6 +43,17 @@ def _live_queues() -> list[TaskQueue]:
         return list(_live)
 
 
+def live_queues_nowait() -> list[TaskQueue] | None:
+    """The live queues, or None if the registry's lock is busy (for a signal handler, which
+    must not wait for a lock its own thread may hold)."""
+    if not _registry_lock.acquire(blocking=False):
+        return None
+    try:
+        return list(_live)
+    finally:
+        _registry_lock.release()
+
+
 # The rest of this module runs in the main thread only, at exit.
 
 # Whether the first drain ran to its end. If Ctrl-C cut the exit short (a hung task), the user
@@ -50,6 +61,8 @@ def _live_queues() -> list[TaskQueue]:
 _first_drain_done = False
 # Whether the interpreter has begun its exit drains.
 _exiting = False
+# Whether drain_on_signal's handler has begun the exit (its SystemExit is on its way up).
+_signalled = False
 # Seconds the exit drains have waited so far: each queue's exit_timeout counts only these.
 _exit_waited = 0.0
 # When the exit would have begun (monotonic clock) had it spent no time waiting elsewhere
@@ -64,6 +77,17 @@ def _deadline(queue: TaskQueue) -> float | None:
 def exit_has_begun() -> bool:
     """Whether the interpreter's exit drains have begun."""
     return _exiting
+
+
+def exiting_on_signal() -> None:
+    """drain_on_signal's handler raises the SystemExit that ends the program."""
+    global _signalled
+    _signalled = True
+
+
+def signalled() -> bool:
+    """Whether the program is ending on a signal given to drain_on_signal."""
+    return _signalled
 
 
 def _drain_all() -> list[TaskQueue]:

@@ -21,7 +21,9 @@ Locking: the pending items, the counters, ``_latest``, ``_running_keys``, ``_unr
 for a hint). The settings (``overflow``, ``on_error``, ...) are plain attributes, set once.
 No user code (a task, a future's done-callback, ``on_error``, an argument's ``__del__``) runs
 while the mutex is held, with one exception: an ``add_latest`` key's ``__hash__``/``__eq__``,
-which must not call back into the queue. The three conditions share the mutex:
+which must not call back into the queue. The mutex is re-entrant only so that a signal
+handler can tell whether the main thread holds it (``signals``): nothing takes it twice. The
+three conditions share the mutex:
 - ``not_empty``: notified when an item (task or stop sentinel) is queued, or when an
   ``add_latest`` task waiting for its key's running task may start; workers wait on it.
 - ``not_full``: notified when a slot frees up or the queue closes; blocked producers wait on it.
@@ -33,10 +35,11 @@ from __future__ import annotations
 import concurrent.futures
 import contextvars
 import queue
+import threading
 from collections import deque
 from typing import Any, Callable, Hashable
 
-from . import lifecycle
+from . import lifecycle, signals
 from .closing import CLOSED, GENERAL, OPEN, ClosingMixin
 from .coalescing import CoalescingMixin
 from .items import FutureTask, LatestTask, Task, cancel_future
@@ -130,10 +133,8 @@ class TaskQueue(CoalescingMixin, OverflowMixin, ClosingMixin, WorkerMixin, queue
             raise TypeError(f"initargs must be a tuple, got {initargs!r}")
         if not isinstance(copy_context, bool):
             raise TypeError(f"copy_context must be a bool, got {copy_context!r}")
-        # queue.Queue makes the mutex and its three conditions (see the module docstring):
-        # not_empty (workers wait for an item that may start), not_full (blocked producers
-        # wait for room or close), all_tasks_done (join waits for no unfinished task).
         super().__init__(maxsize)
+        self._make_locks()
         self.num_workers = num_workers
         self.overflow = overflow
         self.name = name
@@ -160,6 +161,20 @@ class TaskQueue(CoalescingMixin, OverflowMixin, ClosingMixin, WorkerMixin, queue
             raise RuntimeError(f"num_workers={num_workers}: could start only {started} worker "
                                f"threads ({exc})") from exc
         lifecycle.register(self)
+        if num_workers:
+            signals.guard_interrupts()
+
+    def _make_locks(self) -> None:
+        """The mutex and its three conditions, as queue.Queue makes them but for a re-entrant
+        mutex: one knows its owner, so a signal handler can tell whether the main thread is
+        inside the queue's critical section (see ``signals``)."""
+        self.mutex = threading.RLock()
+        # Workers wait on it for an item that may start.
+        self.not_empty = threading.Condition(self.mutex)
+        # Producers blocked by a full queue ("block", or put) wait on it for room or close.
+        self.not_full = threading.Condition(self.mutex)
+        # join() waits on it for unfinished_tasks to reach zero.
+        self.all_tasks_done = threading.Condition(self.mutex)
 
     def _init(self, maxsize: int) -> None:
         super()._init(maxsize)

@@ -8,6 +8,7 @@ exception, ``drain_at_exit=False``, one fork); these go further.
 from __future__ import annotations
 
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -373,6 +374,91 @@ def test_a_second_sigterm_ends_a_drain_stuck_on_a_hung_task_at_once(tmp_path):
         finally:
             process.kill()
     assert process.returncode == -signal.SIGTERM
+
+
+# -- a signal at a random moment of a producer loop: never inside the queue's lock -----------------
+
+# The README's loop (SIGNAL_LOOP "readme"), and one that also uses submit, put and join ("mixed").
+# It spends most of its time inside the queue's critical sections; a signal landing there must
+# not leave the mutex held (the exit would wait for it for ever). SIGTERM comes through
+# drain_on_signal, SIGINT (Ctrl-C) through Python's default handler. After the with block, the
+# counters must still add up: no update was cut in half.
+SIGNAL_LOOP = """
+    import signal, sys, time
+    from taskqueue import TaskQueue, drain_on_signal
+
+    kind, loop, exit_timeout = sys.argv[2], sys.argv[3], float(sys.argv[4])
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even as a background job
+    if kind == "SIGTERM":
+        drain_on_signal()
+
+    def upload(step, path):
+        time.sleep(0.0005)
+
+    q = None
+    try:
+        with TaskQueue(num_workers=2, maxsize=64, overflow="drop_oldest",
+                       exit_timeout=exit_timeout) as q:
+            for step in range(10**9):
+                if step == 1:
+                    print("looping", flush=True)
+                if step % 100 == 0:
+                    q.add_task(upload, step, f"plot_{step}.png")
+                q.add_latest("live", upload, step, "live.png")
+                if loop == "mixed":
+                    q.submit(upload, step, "submitted.png")
+                    q.put(q.stats)  # a callable, run with no arguments
+                    q.join(timeout=0)
+    finally:
+        if q is not None:
+            s = q.stats()
+            print("unaccounted", s.submitted - s.finished - s.pending - s.running, flush=True)
+"""
+SIGNAL_EXIT_STATUS = {"SIGTERM": 128 + signal.SIGTERM, "SIGINT": -signal.SIGINT}
+
+
+def signal_loops_at_random_moments(tmp_path, kind: str, loop: str, runs: int, seed: int) -> None:
+    """Start the loop ``runs`` times, signal each at a random moment; each must end within its
+    exit_timeout plus a second, with its exit status and its counters adding up."""
+    exit_timeout = 3.0
+    script = tmp_path / "loop.py"
+    script.write_text(textwrap.dedent(SIGNAL_LOOP))
+    rng = random.Random(seed)
+    for run in range(runs):
+        with subprocess.Popen([sys.executable, str(script), str(tmp_path), kind, loop,
+                               str(exit_timeout)], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) as process:
+            try:
+                assert process.stdout.readline() == "looping\n", process.stderr.read()
+                time.sleep(rng.uniform(0, 0.3))
+                process.send_signal(getattr(signal, kind))
+                signalled = time.monotonic()
+                try:
+                    stdout, stderr = process.communicate(timeout=exit_timeout + 1)
+                except subprocess.TimeoutExpired:
+                    pytest.fail(f"run {run}: {kind} left the {loop} loop hanging for more than "
+                                f"exit_timeout + 1 s")
+                took = time.monotonic() - signalled
+            finally:
+                process.kill()
+        assert process.returncode == SIGNAL_EXIT_STATUS[kind], (run, stderr)
+        assert stdout == "unaccounted 0\n", (run, took, stderr)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
+@pytest.mark.parametrize("loop", ["readme", "mixed"])
+@pytest.mark.parametrize("kind", ["SIGTERM", "SIGINT"])
+def test_a_signal_at_a_random_moment_of_a_producer_loop_always_exits(tmp_path, kind, loop):
+    signal_loops_at_random_moments(tmp_path, kind, loop, runs=5, seed=len(kind + loop))
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+@pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
+@pytest.mark.parametrize("loop", ["readme", "mixed"])
+@pytest.mark.parametrize("kind", ["SIGTERM", "SIGINT"])
+def test_many_signals_at_random_moments_of_a_producer_loop_always_exit(tmp_path, kind, loop):
+    signal_loops_at_random_moments(tmp_path, kind, loop, runs=60, seed=7)
 
 
 # -- Ctrl-C leaving ``with``: a second one stops the wait, with one traceback -------------------
