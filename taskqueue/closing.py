@@ -80,6 +80,8 @@ class ClosingMixin:
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, *exc_info: object) -> bool:
+        if exc_type is not None and issubclass(exc_type, SystemExit):
+            lifecycle.note_system_exit(getattr(exc_info[0], "code", None))
         if exc_type is not None and issubclass(exc_type, KeyboardInterrupt) and self.num_workers:
             self._interrupted()
         elif (exc_type is not None and issubclass(exc_type, SystemExit) and self.drain_at_exit
@@ -167,6 +169,8 @@ class ClosingMixin:
         return False if nothing ever would, or if the exit no longer waits for this queue."""
         self._cancel_discarded()  # what a Ctrl-C cut short (a cancelling is quick: no wait)
         if self._given_up or not any(worker.is_alive() for worker in self._workers):
+            if self._given_up and self.unfinished_tasks:  # a second Ctrl-C left them
+                lifecycle.note_abandoned()
             return False  # nothing would ever run what is pending, or we no longer wait
         with self.mutex:
             if self._state in (OPEN, GENERAL):
@@ -174,6 +178,7 @@ class ClosingMixin:
         if self.join(None if deadline is None else max(0.0, deadline - monotonic())):
             return True
         self._given_up = True
+        lifecycle.note_abandoned()
         stats = self.stats()
         with contextlib.suppress(Exception):  # stderr may be closed
             print(f"taskqueue: {self.name}: exit_timeout={self.exit_timeout:g}s passed; the "

@@ -6,7 +6,8 @@
   thread left running (a training loop in a thread) may still add work; and once more after
   those threads have ended, before the interpreter tears down, closing it.
   Each queue's ``exit_timeout`` bounds how long the exit waits for it, on a clock that runs
-  only while the exit drains (not while it waits for the program's non-daemon threads).
+  only while the exit drains (not while it waits for the program's non-daemon threads). An
+  exit that abandons unfinished tasks ends with status 1, unless it fails already.
 - ``os.fork()``: the child inherits the queue's memory but none of its threads, and a lock a
   worker held at the moment of the fork stays held forever. The child resets each queue so it
   works there (fresh locks, workers restarted on first use).
@@ -19,7 +20,10 @@ from __future__ import annotations
 
 import atexit
 import concurrent.futures.thread  # noqa: F401  (for the order of the exit hooks: see below)
+import contextlib
+import logging
 import os
+import sys
 import threading
 import weakref
 from time import monotonic
@@ -63,6 +67,10 @@ _first_drain_done = False
 _exiting = False
 # Whether drain_on_signal's handler has begun the exit (its SystemExit is on its way up).
 _signalled = False
+# Whether the exit abandoned unfinished tasks (an exit_timeout passed, or a second Ctrl-C).
+_abandoned = False
+# The code of a SystemExit seen leaving a queue's with block, if any.
+_system_exit_code: object = None
 # Seconds the exit drains have waited so far: each queue's exit_timeout counts only these.
 _exit_waited = 0.0
 # When the exit would have begun (monotonic clock) had it spent no time waiting elsewhere
@@ -88,6 +96,40 @@ def exiting_on_signal() -> None:
 def signalled() -> bool:
     """Whether the program is ending on a signal given to drain_on_signal."""
     return _signalled
+
+
+def note_abandoned() -> None:
+    """The exit leaves a queue's unfinished tasks behind: it is not a clean exit."""
+    global _abandoned
+    _abandoned = True
+
+
+def note_system_exit(code: object) -> None:
+    """A SystemExit with this code left a queue's with block."""
+    global _system_exit_code
+    _system_exit_code = code
+
+
+def _exits_non_zero() -> bool:
+    """Whether the program ends with a non-zero status already, as far as can be seen: on a
+    drain_on_signal signal, an uncaught exception, or a SystemExit seen leaving a queue's
+    with block."""
+    if _signalled or _system_exit_code not in (None, 0):
+        return True
+    uncaught = getattr(sys, "last_exc", None) or getattr(sys, "last_value", None)
+    return uncaught is not None and not isinstance(uncaught, SystemExit)
+
+
+def _exit_with_failure() -> None:
+    """End the process with status 1, now: the exit status can no longer be changed any
+    other way. Logging and the standard streams are flushed first; atexit handlers
+    registered before this module was imported do not run."""
+    with contextlib.suppress(Exception):
+        logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(1)
 
 
 def _drain_all() -> list[TaskQueue]:
@@ -125,6 +167,8 @@ def _close_at_exit() -> None:
         # the exit gave up on still feeds it.
         deadline = _deadline(queue)
         queue.close(timeout=None if deadline is None else max(0.0, deadline - monotonic()))
+    if _abandoned and not _exits_non_zero():
+        _exit_with_failure()  # abandoned work is not a clean exit
 
 
 def _reset_in_child() -> None:

@@ -81,9 +81,11 @@ class TaskQueue(CoalescingMixin, OverflowMixin, ClosingMixin, WorkerMixin, queue
         drain_at_exit: run what is still pending when the interpreter exits, instead of
             letting it die with the daemon threads.
         exit_timeout: seconds the interpreter exit waits for this queue's tasks (``None``:
-            no limit). When they pass, the process exits without the unfinished tasks, and
-            says on stderr how many it abandoned. Time the exit spends waiting for the
-            program's own non-daemon threads does not count.
+            no limit). When they pass, the process exits without the unfinished tasks, says
+            on stderr how many it abandoned, and ends with exit status 1 (unless it ends
+            with a non-zero status already: an uncaught exception, a ``drain_on_signal``
+            signal, a ``SystemExit`` leaving the queue's ``with`` block). Time the exit
+            spends waiting for the program's own non-daemon threads does not count.
         initializer, initargs: as for ``ThreadPoolExecutor``: each worker calls
             ``initializer(*initargs)`` before its first task. If it raises, the failure is
             logged and the queue is broken: closed, its pending tasks discarded (their

@@ -252,7 +252,7 @@ def test_exit_timeout_ends_an_exit_stuck_on_a_hung_task_and_says_what_was_abando
         q.add_task(write, str(i))
     print("close", q.close(timeout=0.1))
     """, timeout=60)
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 1, result.stderr  # abandoned work: not a clean exit
     assert result.stdout == "close False\n"
     assert ("stuck: exit_timeout=1s passed; the process exits, abandoning 4 unfinished task(s) "
             "(1 running, 3 pending)") in result.stderr
@@ -267,9 +267,37 @@ def test_exit_timeout_gives_up_on_the_hung_queue_only(run_script, tmp_path):
     for i in range(50):
         healthy.add_task(write, str(i))
     """, timeout=60)
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 1, result.stderr
     assert "hung: exit_timeout=0.5s passed" in result.stderr and "healthy" not in result.stderr
     assert written(tmp_path) == {str(i) for i in range(50)}
+
+
+@pytest.mark.parametrize(("ending", "status"), [
+    ("pass", 1),  # would have been 0: abandoned work makes it 1
+    ("sys.exit(0)", 1),
+    ("raise KeyError('boom')", 1),
+    # Failing already, with a status of its own: it stays.
+    ("drain_on_signal(); signal.raise_signal(signal.SIGTERM)", 128 + signal.SIGTERM),
+])
+def test_an_exit_that_abandons_tasks_fails_unless_it_fails_already(run_script, tmp_path,
+                                                                    ending, status):
+    result = run_script(PRELUDE + f"""
+    import logging, signal
+    from taskqueue import drain_on_signal
+    logging.basicConfig(format="logged: %(message)s")
+    q = TaskQueue(1, name="stuck", exit_timeout=0.5)
+    q.add_task(threading.Event().wait)  # hangs for ever
+    q.add_task(write, "never")
+    print("queued")  # buffered: a pipe
+    logging.getLogger("app").warning("flushed before the exit")
+    {ending}
+    """, timeout=60)
+    assert result.returncode == status, result.stderr
+    assert result.stdout == "queued\n"  # the standard streams were flushed
+    assert "logged: flushed before the exit" in result.stderr
+    assert ("stuck: exit_timeout=0.5s passed; the process exits, abandoning 2 unfinished "
+            "task(s)") in result.stderr
+    assert written(tmp_path) == set()
 
 
 def test_exit_timeout_does_not_count_the_wait_for_non_daemon_threads(run_script, tmp_path):
