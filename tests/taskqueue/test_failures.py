@@ -172,3 +172,52 @@ def test_one_exception_instance_raised_many_times_gets_one_note(make_queue):
         q.add_task(raise_shared)
     assert q.join(WAIT)
     assert len(shared.__notes__) == 1
+
+
+class CustomBaseException(BaseException):
+    """Neither an Exception nor one of Python's own BaseExceptions."""
+
+
+BASE_EXCEPTIONS = [KeyboardInterrupt, SystemExit, GeneratorExit, CustomBaseException,
+                   lambda message: BaseExceptionGroup(message, [KeyboardInterrupt(message)])]
+
+
+@pytest.mark.parametrize("make_error", BASE_EXCEPTIONS,
+                         ids=["KeyboardInterrupt", "SystemExit", "GeneratorExit", "custom",
+                              "BaseExceptionGroup"])
+@pytest.mark.parametrize("handler", ["on_error", "logging"])
+def test_any_base_exception_from_a_task_is_a_failure_of_that_task(make_queue, caplog, live_workers,
+                                                                   make_error, handler):
+    # On a worker, a KeyboardInterrupt or SystemExit is no signal to stop: it is the task's
+    # failure, reported like any other, and the worker goes on.
+    failures: list[TaskFailure] = []
+    q = make_queue(2, name="base", on_error=failures.append if handler == "on_error" else None)
+    workers = live_workers(q)
+    raised = []
+
+    def fail(tag):
+        error = make_error(tag)
+        raised.append(error)
+        raise error
+
+    with caplog.at_level(logging.ERROR, logger="taskqueue"):
+        q.add_task(fail, "add_task")
+        q.add_latest("key", fail, "add_latest")
+        future = q.submit(fail, "submit")
+        submitted = future.exception(WAIT)
+        assert any(submitted is e for e in raised) and "submit" in str(submitted)
+        assert q.join(WAIT)
+        with pytest.raises(BaseExceptionGroup) as info:
+            q.join(WAIT, raise_errors=True)
+    fire_and_forget = [e for e in raised if e is not submitted]
+    assert sorted(map(id, info.value.exceptions)) == sorted(map(id, fire_and_forget))
+    if handler == "on_error":
+        assert sorted(map(id, (f.exception for f in failures))) == sorted(map(id, fire_and_forget))
+    else:
+        logged = [r.exc_info[1] for r in caplog.records
+                  if r.name == "taskqueue" and r.exc_info and "failed on base" in r.getMessage()]
+        assert sorted(map(id, logged)) == sorted(map(id, fire_and_forget))
+    stats = q.stats()
+    assert (stats.failed, stats.completed, stats.submitted) == (3, 0, 3)
+    assert q.submit(lambda: "alive").result(WAIT) == "alive"
+    assert live_workers(q) == workers  # the same threads: none died, none was replaced
