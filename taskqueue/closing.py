@@ -62,6 +62,7 @@ class ClosingMixin:
         """
         timeout = check_timeout(timeout)
         self._stop_accepting(cancel_pending)
+        self._log_drops(final=True)
         if wait and current_worker_queue() is not self:
             deadline = None if timeout is None else monotonic() + timeout
             for worker in self._workers:

@@ -70,7 +70,9 @@ class TaskQueue(CoalescingMixin, OverflowMixin, ClosingMixin, WorkerMixin, queue
         overflow: what ``add_task``, ``add_latest`` and ``submit`` do when the queue is full:
             ``"block"`` until there is room (back-pressure), ``"drop_oldest"`` pending task,
             ``"drop_newest"`` (the incoming one), or ``"raise"`` ``queue.Full``. Dropped
-            tasks are counted and their futures cancelled. A task adding work to its own
+            tasks are counted (``stats().dropped``), their futures cancelled, and the drops
+            logged as warnings on the ``"taskqueue"`` logger: the first at once, then a count
+            at most every few seconds and at close. A task adding work to its own
             full queue is never blocked, dropped or refused (that could deadlock the worker,
             or lose work it relies on): it may exceed ``maxsize``.
         name: names the threads and appears in messages.
@@ -187,6 +189,8 @@ class TaskQueue(CoalescingMixin, OverflowMixin, ClosingMixin, WorkerMixin, queue
         self._unreported_lost = 0  # failures beyond max_unreported_failures
         self._submitted = self._completed = self._failed = 0
         self._dropped = self._coalesced = self._cancelled = 0
+        self._drops_unlogged = 0  # see overflow
+        self._next_drop_log = 0.0
         # Discarded tasks whose futures are still to be cancelled (outside the mutex: their
         # done-callbacks are user code). A deque, so that a cancelling interrupted by Ctrl-C
         # leaves the rest to the next caller instead of losing them.
@@ -291,6 +295,7 @@ class TaskQueue(CoalescingMixin, OverflowMixin, ClosingMixin, WorkerMixin, queue
                 self.not_empty.notify()
         if dropped is not None:
             cancel_future(dropped)  # outside the lock: done-callbacks are user code
+            self._log_drops()
         del replaced  # freed here, outside the lock: an argument's __del__ is user code
 
     # -- waiting and counting ------------------------------------------------------------------

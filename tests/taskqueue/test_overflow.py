@@ -4,6 +4,7 @@ done for its waiters."""
 from __future__ import annotations
 
 import concurrent.futures
+import logging
 import queue
 import threading
 
@@ -117,3 +118,43 @@ def test_a_waiter_already_blocked_wakes_when_its_future_is_dropped(make_queue, h
     waiter.join(WAIT)
     assert woke and woke[0].done == {first}
     release.set()
+
+
+@pytest.mark.parametrize("overflow", ["drop_oldest", "drop_newest"])
+def test_drops_are_logged_once_then_at_most_every_few_seconds_with_a_count(
+        make_queue, hold, caplog, monkeypatch, overflow):
+    from taskqueue import overflow as overflow_module
+
+    now = [1000.0]
+    monkeypatch.setattr(overflow_module, "monotonic", lambda: now[0])
+    interval = overflow_module.DROP_LOG_INTERVAL
+    q = make_queue(1, maxsize=2, overflow=overflow, name="uploads")
+    release = hold(q)
+
+    def warnings():
+        return [r.getMessage() for r in caplog.records
+                if r.name == "taskqueue" and r.levelno == logging.WARNING]
+
+    with caplog.at_level(logging.WARNING, logger="taskqueue"):
+        for _ in range(1000):  # 2 queued, 998 dropped: one line
+            q.add_task(lambda: None)
+        assert warnings() == [f"uploads is full (maxsize=2): overflow='{overflow}' dropped 1 "
+                              f"task(s); further drops are logged at most every {interval:g} s"]
+        now[0] += interval / 2
+        for _ in range(100):  # within the interval: counted, not logged
+            q.submit(lambda: None)
+        assert len(warnings()) == 1
+        now[0] += interval / 2
+        q.add_latest("k", lambda: None)  # the interval has passed: one line with the count
+        assert warnings()[1:] == [f"uploads is full (maxsize=2): overflow='{overflow}' dropped "
+                                  f"1098 more task(s), 1099 in all"]
+        for _ in range(10):  # the last ones: logged when the queue closes
+            q.add_task(lambda: None)
+        assert len(warnings()) == 2
+        release.set()
+        assert q.close(timeout=WAIT)
+    assert warnings()[2:] == [f"uploads is full (maxsize=2): overflow='{overflow}' dropped 10 "
+                              f"more task(s), 1109 in all"]
+    stats = q.stats()
+    assert stats.dropped == 1109  # exact, whatever the log says
+    assert stats.submitted == stats.finished == 1 + 1000 + 100 + 1 + 10
