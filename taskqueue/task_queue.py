@@ -35,6 +35,7 @@ from __future__ import annotations
 import concurrent.futures
 import contextvars
 import queue
+import reprlib
 import threading
 from collections import deque
 from typing import Any, Callable, Hashable
@@ -99,8 +100,8 @@ class TaskQueue(CoalescingMixin, OverflowMixin, ClosingMixin, WorkerMixin, queue
 
     With workers running, use ``add_task``/``add_latest``/``submit`` rather than
     ``put``/``get``: ``put(callable)`` runs it with no arguments (with ``put``'s own
-    ``block``/``timeout``, not the overflow policy), and a ``get`` would steal work from the
-    workers. Close the queue (or use ``with``) when done: its workers keep it alive until then.
+    ``block``/``timeout``, not the overflow policy), anything else the workers could not
+    run is a ``TypeError`` at the ``put``, and a ``get`` would steal work from the workers. Close the queue (or use ``with``) when done: its workers keep it alive until then.
     An ``add_latest`` key's ``__hash__`` and ``__eq__`` run under the queue's lock: they must
     not call back into the queue. A ``KeyboardInterrupt`` leaving ``with TaskQueue() as q:``
     cancels the tasks not yet started; any other way out runs them first.
@@ -200,6 +201,18 @@ class TaskQueue(CoalescingMixin, OverflowMixin, ClosingMixin, WorkerMixin, queue
 
     def _qsize(self) -> int:
         return len(self.queue) - self._stops_queued
+
+    def put(self, item: Any, block: bool = True, timeout: float | None = None) -> None:
+        """As ``queue.Queue.put``. With workers, ``item`` must be something they can run: a
+        callable (run with no arguments) or a task this queue made (one taken by ``get``);
+        anything else is a ``TypeError`` here, not a failure later on a worker."""
+        if self.num_workers and not _runnable(item):
+            hint = ("add_latest(key, fn, *args, **kwargs)" if type(item) is LatestTask
+                    else "add_task(fn, *args, **kwargs)")
+            raise TypeError(f"put() on {self.name}, a TaskQueue with workers, takes a callable "
+                            f"(run with no arguments) or a task it made; got "
+                            f"{reprlib.repr(item)}: use {hint}")
+        super().put(item, block, timeout)
 
     def _put(self, item: Any) -> None:
         # Only Queue.put arrives here (our own ways to add check first, then _append): it
@@ -338,3 +351,16 @@ class TaskQueue(CoalescingMixin, OverflowMixin, ClosingMixin, WorkerMixin, queue
         state = "closed" if self._state == CLOSED else "open"  # an unlocked read: a hint
         return (f"<{type(self).__name__} {self.name!r} {state} workers={self.num_workers} "
                 f"pending={self._qsize()} unfinished={self.unfinished_tasks}>")
+
+
+def _runnable(item: Any) -> bool:
+    """Whether a worker can run ``item`` as ``put`` gives it: a callable, or a task of the
+    kinds the queue makes. An ``add_latest`` task is not: its key's bookkeeping is
+    ``add_latest``'s."""
+    kind = type(item)
+    if kind is tuple:  # add_task's (fn, args, kwargs)
+        return (len(item) == 3 and callable(item[0]) and type(item[1]) is tuple
+                and type(item[2]) is dict)
+    if kind is Task or kind is FutureTask:
+        return True
+    return kind is not LatestTask and callable(item)

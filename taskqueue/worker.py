@@ -30,11 +30,6 @@ def forget_worker_queue() -> None:
         del _worker_of.queue
 
 
-def _not_a_task(item: Any) -> None:
-    raise TypeError(f"{item!r} was put() on a TaskQueue with workers, but is not callable; "
-                    "use add_task(fn, *args, **kwargs)")
-
-
 class WorkerMixin:
     """TaskQueue's workers. Needs from the queue: its mutex and conditions, ``_take`` (the
     next item that may start), ``_discard_pending`` and ``_close_locked``."""
@@ -119,7 +114,7 @@ class WorkerMixin:
         """Run one item; return how it ended and, for a fire-and-forget failure, its exception."""
         kind = type(item)
         context = None
-        if kind is tuple and len(item) == 3:  # from add_task; put() may queue other tuples
+        if kind is tuple:  # from add_task (put() takes no other tuple)
             fn, args, kwargs = item
         elif kind is LatestTask or kind is Task:
             fn, args, kwargs, context = item.fn, item.args, item.kwargs, item.context
@@ -127,10 +122,8 @@ class WorkerMixin:
             outcome = run_future(item)
             del item  # the future's exception may point back to this frame
             return outcome, None
-        elif callable(item):
+        else:  # a callable given to put()
             fn, args, kwargs = item, (), {}
-        else:
-            fn, args, kwargs = _not_a_task, (item,), {}
         try:
             if context is None:
                 fn(*args, **kwargs)

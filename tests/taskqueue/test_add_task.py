@@ -108,3 +108,47 @@ def test_stats_account_for_every_task_when_idle(make_queue, hold):
     assert stats.pending == stats.running == 0
     assert stats.submitted == 23 == stats.finished == stats.finished
     assert stats.dropped > 0 and stats.coalesced > 0
+
+
+@pytest.mark.parametrize("item", ["hello", 42, None, (print, "not args", {}), (1, 2, 3), ()],
+                         ids=["str", "int", "None", "bad-args", "3-tuple", "empty-tuple"])
+def test_put_refuses_at_once_what_the_workers_could_not_run(make_queue, item):
+    q = make_queue(1, name="uploads")
+    with pytest.raises(TypeError, match=r"put\(\) on uploads, a TaskQueue with workers, takes "
+                                        r"a callable .* use add_task\(fn, \*args, \*\*kwargs\)"):
+        q.put(item)
+    with pytest.raises(TypeError):
+        q.put_nowait(item)
+    assert q.stats().submitted == 0 and q.join(WAIT, raise_errors=True)
+    # Nothing queued, nothing half-counted: the queue goes on as before.
+    ran = []
+    q.put(lambda: ran.append("callable"))  # run with no arguments
+    q.add_task(ran.append, "task")
+    assert q.join(WAIT, raise_errors=True)
+    assert ran == ["callable", "task"] and q.stats().completed == 2
+
+
+def test_put_takes_back_a_task_the_queue_made(make_queue, hold):
+    q = make_queue(1)
+    release = hold(q)
+    ran = []
+    q.add_task(ran.append, "added")
+    future = q.submit(pow, 2, 10)
+    q.add_latest("k", ran.append, "latest")
+    taken = [q.get_nowait() for _ in range(3)]  # what the workers would have run
+    q.put(taken[0])
+    q.put(taken[1])
+    with pytest.raises(TypeError, match=r"use add_latest\(key, fn"):
+        q.put(taken[2])
+    for _ in taken:
+        q.task_done()  # the three taken, as for any queue.Queue
+    release.set()
+    assert q.join(WAIT)
+    assert ran == ["added"] and future.result(WAIT) == 1024
+
+
+def test_with_no_workers_put_takes_anything(make_queue):
+    q = make_queue(0)
+    for item in ("hello", 42, None, (1, 2, 3)):
+        q.put(item)
+    assert [q.get_nowait() for _ in range(4)] == ["hello", 42, None, (1, 2, 3)]
