@@ -94,7 +94,8 @@ class ClosingMixin:
         return False
 
     def _interrupted(self) -> None:
-        """Ctrl-C left the ``with`` block: cancel what has not started, let the running end.
+        """Ctrl-C left the ``with`` block: cancel what has not started, let the running end,
+        within ``exit_timeout``.
 
         A second Ctrl-C at any point of this (cancelling, logging or waiting) stops the
         waiting, here and at exit; the pending tasks are all counted as cancelled and their
@@ -104,7 +105,8 @@ class ClosingMixin:
             with contextlib.suppress(Exception):
                 _log.warning("KeyboardInterrupt: %s cancelled %d pending task(s); waiting for "
                              "the %d running", self.name, cancelled, self.stats().running)
-            self.close(wait=True)
+            if not self.close(wait=True, timeout=self.exit_timeout):
+                self._abandon("after KeyboardInterrupt")
         except KeyboardInterrupt:
             # The first goes on up alone, so one traceback is printed, not two.
             self._given_up = True
@@ -178,15 +180,20 @@ class ClosingMixin:
                 self._state = EXITING
         if self.join(None if deadline is None else max(0.0, deadline - monotonic())):
             return True
+        self._abandon("the process exits")
+        return False
+
+    def _abandon(self, what: str) -> None:
+        """``exit_timeout`` has passed: no longer wait for this queue's unfinished tasks, and
+        say so on stderr. The exit is then not a clean one (see ``lifecycle``)."""
         self._given_up = True
         lifecycle.note_abandoned()
         stats = self.stats()
         with contextlib.suppress(Exception):  # stderr may be closed
-            print(f"taskqueue: {self.name}: exit_timeout={self.exit_timeout:g}s passed; the "
-                  f"process exits, abandoning {stats.pending + stats.running} unfinished "
+            print(f"taskqueue: {self.name}: exit_timeout={self.exit_timeout:g}s passed; "
+                  f"{what}, abandoning {stats.pending + stats.running} unfinished "
                   f"task(s) ({stats.running} running, {stats.pending} pending)",
                   file=sys.stderr, flush=True)
-        return False
 
     def _reset_after_fork(self) -> None:
         """In a forked child: fresh locks, no inherited work, workers started on first use.

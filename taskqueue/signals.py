@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import _thread
 import dis
+import os
 import signal
 import threading
 import time
@@ -53,13 +54,15 @@ def _blocking_lines(wait: Callable) -> frozenset[int]:
         if instruction.argval == "_release_save":
             released = True
         elif (released and instruction.argval == "acquire" and previous is not None
-              and previous.opname == "LOAD_FAST" and previous.argval == "waiter"):
+              and previous.opname.startswith("LOAD_FAST") and previous.argval == "waiter"):
             lines.add(line)
         previous = instruction
     return frozenset(lines)
 
 
 _CONDITION_WAIT = threading.Condition.wait.__code__
+# Empty if this Python's Condition.wait is not recognised: its frames are then not checked
+# (a signal deferred there could otherwise never be taken while it blocks).
 _WAIT_BLOCKS_ON = _blocking_lines(threading.Condition.wait)
 
 
@@ -71,10 +74,12 @@ def _inside_a_queue(frame) -> bool:
         return True  # the registry's lock is busy (perhaps held by this very thread)
     if any(queue.mutex._is_owned() for queue in queues):
         return True
-    while frame is not None:  # between Condition.wait's release and its blocking acquire
-        if frame.f_code is _CONDITION_WAIT and frame.f_lineno not in _WAIT_BLOCKS_ON:
-            return True
-        frame = frame.f_back
+    if _WAIT_BLOCKS_ON:
+        while frame is not None:
+            # Between Condition.wait's release of the mutex and its blocking acquire.
+            if frame.f_code is _CONDITION_WAIT and frame.f_lineno not in _WAIT_BLOCKS_ON:
+                return True
+            frame = frame.f_back
     return False
 
 
@@ -139,7 +144,10 @@ _UNCATCHABLE = {getattr(signal, name) for name in ("SIGKILL", "SIGSTOP") if hasa
 
 
 def _exit_on_signal(signum: int, frame: object) -> None:
+    global _deferred
     if lifecycle.exit_has_begun():
+        with _resend_lock:
+            _deferred = None  # nothing more to send
         return  # the exit and its drain are under way: let them finish
     _when_safe(signum, frame, lambda: _exit(signum))
 
@@ -148,6 +156,17 @@ def _exit(signum: int) -> None:
     signal.signal(signum, signal.SIG_DFL)  # a second one ends the process at once
     lifecycle.exiting_on_signal()
     raise SystemExit(128 + signum)
+
+
+def _reset_in_child() -> None:
+    """In a forked child: no helper thread runs there, and none holds the lock."""
+    global _resend_lock, _deferred, _resending
+    _resend_lock = threading.RLock()
+    _deferred, _resending = None, False
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_in_child)
 
 
 def guard_interrupts() -> None:

@@ -489,6 +489,51 @@ def test_many_signals_at_random_moments_of_a_producer_loop_always_exit(tmp_path,
     signal_loops_at_random_moments(tmp_path, kind, loop, runs=60, seed=7)
 
 
+BLOCKED_SCRIPT = """
+    import signal, sys, threading
+    from taskqueue import TaskQueue, drain_on_signal
+
+    kind, where = sys.argv[2], sys.argv[3]
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even as a background job
+    if kind == "SIGTERM":
+        drain_on_signal()
+    q = TaskQueue(1, maxsize=1, exit_timeout=1, name="blocked")
+    q.add_task(threading.Event().wait)  # hangs for ever
+    q.add_task(print)  # the queue is full
+    print("blocking", flush=True)
+    if where == "with":  # Ctrl-C waits for the running task within exit_timeout
+        with q:
+            threading.Event().wait()
+    elif where == "join":
+        q.join()
+    elif where == "add_task":
+        q.add_task(print)
+    else:
+        q.put(print)
+"""
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
+@pytest.mark.parametrize("where", ["join", "add_task", "put", "with"])
+@pytest.mark.parametrize("kind", ["SIGTERM", "SIGINT"])
+def test_a_signal_ends_a_main_thread_blocked_in_the_queue(tmp_path, kind, where):
+    # Blocked on a condition of the queue, the main thread does not hold its lock: the
+    # signal takes effect at once, and the exit gives up on the hung task after exit_timeout.
+    script = tmp_path / "blocked.py"
+    script.write_text(textwrap.dedent(BLOCKED_SCRIPT))
+    with subprocess.Popen([sys.executable, str(script), str(tmp_path), kind, where],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as process:
+        try:
+            assert process.stdout.readline() == "blocking\n"
+            time.sleep(0.3)  # blocked by now
+            process.send_signal(getattr(signal, kind))
+            stdout, stderr = process.communicate(timeout=1 + 1 + 5)  # exit_timeout + 1 + start
+        finally:
+            process.kill()
+    assert process.returncode == SIGNAL_EXIT_STATUS[kind], stderr
+    assert "blocked: exit_timeout=1s passed; " in stderr and "abandoning" in stderr
+
+
 # -- Ctrl-C leaving ``with``: a second one stops the wait, with one traceback -------------------
 
 
