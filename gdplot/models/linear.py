@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from gdplot.models.base import GradientDescentEstimator, RegressorMixin
+from gdplot.models.base import GradientDescentEstimator
+from gdplot.models.scores import RegressorMixin
 from gdplot.models.maths import (
     ModelMaths,
     Params,

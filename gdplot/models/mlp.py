@@ -8,7 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from gdplot.models.base import FitSettings, GradientDescentEstimator, RegressorMixin
+from gdplot.models.base import FitSettings, GradientDescentEstimator
+from gdplot.models.scores import RegressorMixin
 from gdplot.models.linear import mean_squared_error, mean_squared_error_gradient
 from gdplot.models.maths import (
     ModelMaths,
@@ -72,9 +73,11 @@ class MLPRegressorGD(RegressorMixin, GradientDescentEstimator):
         batch_size: int | None = None,
         shuffle: bool = True,
         random_state: int | np.random.Generator | None = None,
+        record_steps: int | str | None = None,
     ) -> None:
         super().__init__(
-            lr=lr, epochs=epochs, batch_size=batch_size, shuffle=shuffle, random_state=random_state
+            lr=lr, epochs=epochs, batch_size=batch_size, shuffle=shuffle, random_state=random_state,
+            record_steps=record_steps,
         )
         self.hidden = hidden
 
