@@ -34,15 +34,24 @@ from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
-from gdplot.models.divergence import DIVERGENCE_GROWTH, DivergenceError, divergence_error
 from gdplot.models.convergence import still_falling
+from gdplot.models.divergence import (
+    DIVERGENCE_GROWTH,
+    DivergenceError,
+    divergence_error,
+)
 from gdplot.models.epochs import epoch_data
 from gdplot.models.held_out import HeldOut, check_validation_data
 from gdplot.models.hooks import collect_hooks
 from gdplot.models.learning_rate import auto_learning_rate, range_test_learning_rate
 from gdplot.models.maths import ModelMaths
 from gdplot.models.snapshot import Snapshot
-from gdplot.models.steps import StepRecorder, check_record_steps, samples_processed, step_schedule
+from gdplot.models.steps import (
+    StepRecorder,
+    check_record_steps,
+    samples_processed,
+    step_schedule,
+)
 from gdplot.validation import (
     NotFittedError,
     check_bool,

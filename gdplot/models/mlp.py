@@ -9,7 +9,6 @@ from typing import Any
 import numpy as np
 
 from gdplot.models.base import FitSettings, GradientDescentEstimator
-from gdplot.models.scores import RegressorMixin
 from gdplot.models.linear import mean_squared_error, mean_squared_error_gradient
 from gdplot.models.maths import (
     ModelMaths,
@@ -19,6 +18,7 @@ from gdplot.models.maths import (
     register_model,
 )
 from gdplot.models.nn import Linear, ReLU, Sequential
+from gdplot.models.scores import RegressorMixin
 from gdplot.validation import check_int
 
 #: A guard against a typo like hidden=10**9 filling the machine's memory: 2**27 float64
