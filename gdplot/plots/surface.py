@@ -78,12 +78,13 @@ class SurfacePlot(LivePlot):
             if view is not None:
                 _caption_view(self.figure, snapshot)
         self.path_line, self.start, self.now = _path_artists(ax)
-        self._animate(self.path_line, self.start, self.now)
+        self._animate(self.path_line)
         minimum = known_minimum(snapshot) if view is None else None
-        if minimum is not None:  # drawn over the path, which may circle it
+        if minimum is not None:  # over the path, which may circle it; under the current point
             (marker,) = ax.plot(*minimum, marker="X", color="black", markeredgecolor="white",
-                                markersize=11, linestyle="", label="minimum")
+                                markersize=10, linestyle="", label="minimum")
             self._animate(marker)
+        self._animate(self.start, self.now)
         self._animate_legend()
 
     def fits(self, snapshot: Snapshot) -> bool:
@@ -207,8 +208,8 @@ def _set_path(path_line, start, now, points: np.ndarray) -> None:
 
 def _label_surface_axes(ax, snapshot: Snapshot) -> None:
     if surface_path(snapshot).shape[1] == 2:
-        ax.set_xlabel(_coef_name(snapshot, 0))
-        ax.set_ylabel("intercept")
+        ax.set_xlabel(f"slope: {_coef_name(snapshot, 0)}")
+        ax.set_ylabel("intercept (the output where the feature is 0)")
     else:
         ax.set_xlabel("along the path's main direction (distance in parameter space)")
         ax.set_ylabel("along its second direction")
