@@ -46,12 +46,7 @@ from gdplot.models.hooks import collect_hooks
 from gdplot.models.learning_rate import auto_learning_rate, range_test_learning_rate
 from gdplot.models.maths import ModelMaths
 from gdplot.models.snapshot import Snapshot
-from gdplot.models.steps import (
-    StepRecorder,
-    check_record_steps,
-    samples_processed,
-    step_schedule,
-)
+from gdplot.models.steps import StepRecorder, check_record_steps, step_schedule
 from gdplot.validation import (
     NotFittedError,
     check_bool,
@@ -351,8 +346,7 @@ class GradientDescentEstimator:
         if settings.record_steps is not None:
             schedule = step_schedule(settings.record_steps, settings.epochs * steps_per_epoch)
             self._steps = StepRecorder(schedule, None if start is None else start.size,
-                                       samples_processed(schedule, *X.shape[:1],
-                                                         self._batch_size))
+                                       X.shape[0], self._batch_size)
             self._steps.record(self.initial_loss_, start)
         self._publish(0)
 
@@ -360,16 +354,8 @@ class GradientDescentEstimator:
         """The learned attributes of held-out rows and recorded steps (``None`` where not
         asked for) as windows on what is recorded after ``epoch`` epochs."""
         held_out, steps = self._held_out, self._steps
-        if held_out is None:
-            vars(self).update(dict.fromkeys(("val_initial_loss_", "val_history_",
-                                             "score_history_", "val_score_history_")))
-        else:
-            vars(self).update(held_out.attributes(epoch))
-        if steps is None:
-            vars(self).update(dict.fromkeys(("steps_", "step_samples_", "step_history_",
-                                             "step_path_")))
-        else:
-            vars(self).update(steps.attributes())
+        vars(self).update(HeldOut.ATTRIBUTES if held_out is None else held_out.attributes(epoch))
+        vars(self).update(StepRecorder.ATTRIBUTES if steps is None else steps.attributes())
 
     def _end_epoch(self, epoch: int, loss: float) -> None:
         """Check for divergence, then record the epoch's loss and parameters."""

@@ -46,6 +46,10 @@ class HeldOut:
     """The validation rows of one fit and, per epoch (row 0: before the first step), the loss
     on them and the score on both sets."""
 
+    #: The estimator's attributes of held-out rows, as they are without any.
+    ATTRIBUTES = dict.fromkeys(("val_initial_loss_", "val_history_", "score_history_",
+                                "val_score_history_"))
+
     def __init__(self, X: np.ndarray, y: np.ndarray, epochs: int, maths: ModelMaths) -> None:
         self.X, self.y, self.maths = X, y, maths
         self.score_name = "accuracy" if maths.task == "classification" else "R^2"

@@ -65,11 +65,14 @@ class StepRecorder:
     and calls :meth:`record` when they meet. ``count`` records are filled so far.
     """
 
-    def __init__(self, schedule: np.ndarray, n_params: int | None,
-                 samples: np.ndarray) -> None:
+    #: The estimator's attributes of recorded steps, as they are without any.
+    ATTRIBUTES = dict.fromkeys(("steps_", "step_samples_", "step_history_", "step_path_"))
+
+    def __init__(self, schedule: np.ndarray, n_params: int | None, n_samples: int,
+                 batch_size: int) -> None:
         self.steps = schedule
         #: Training rows processed (gradient evaluations) by each scheduled step.
-        self.samples = samples
+        self.samples = samples_processed(schedule, n_samples, batch_size)
         try:
             self.losses = np.empty(schedule.size)
             self.path = None if n_params is None else np.empty((schedule.size, n_params))
