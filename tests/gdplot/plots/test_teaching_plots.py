@@ -226,4 +226,4 @@ def test_a_live_plot_lists_its_one_file_once(tmp_path):
     X, y = make_nonlinear(40, random_state=0)
     live = PlotCallback("loss", out_dir=tmp_path, coalesce=True)
     MLPRegressorGD(hidden=4, epochs=8, random_state=0).fit(X, y, callbacks=[live])
-    assert live.paths == [tmp_path / "loss.png"]
+    assert live.paths == [tmp_path / "loss.png"] and live.frames == 8
