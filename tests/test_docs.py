@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
+import signal
 import textwrap
 from pathlib import Path
 
@@ -39,6 +40,7 @@ def _examples() -> list[pytest.param]:
 
 
 EXAMPLES = _examples()
+_SIGNALS = [getattr(signal, name) for name in ("SIGTERM", "SIGHUP", "SIGINT") if hasattr(signal, name)]
 
 
 def test_the_docs_have_pages_examples_and_notebooks():
@@ -53,8 +55,14 @@ def test_docs_example_runs(page, source, tmp_path, monkeypatch):
     if re.search(r"^from distributed import", source, flags=re.M):
         pytest.importorskip("distributed")
     monkeypatch.chdir(tmp_path)
-    # Run as a script would be, so that an ``if __name__ == "__main__":`` block runs too.
-    exec(compile(source, str(page), "exec"), {"__name__": "__main__"})
+    # An example may install signal handlers (drain_on_signal): they must not outlive it.
+    handlers = {number: signal.getsignal(number) for number in _SIGNALS}
+    try:
+        # Run as a script would be, so that an ``if __name__ == "__main__":`` block runs too.
+        exec(compile(source, str(page), "exec"), {"__name__": "__main__"})
+    finally:
+        for number, handler in handlers.items():
+            signal.signal(number, handler)
 
 
 # -- notebooks ----------------------------------------------------------------------------------
