@@ -7,7 +7,7 @@ changing a notebook, or the code it uses, and commit the result::
     python docs/scripts/execute_notebooks.py docs/tutorials/3-backprop-by-hand.ipynb
 
 The kernel imports this checkout (``PYTHONPATH`` is set to it). A cell that raises stops the
-notebook, and the script exits non-zero naming it. ``tests/test_docs.py`` executes every
+notebook, and the script exits non-zero naming it. ``tests/docs/test_docs.py`` executes every
 notebook the same way, without writing.
 """
 
