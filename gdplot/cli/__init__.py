@@ -19,6 +19,7 @@ from collections.abc import Sequence
 
 from gdplot.cli.errors import CommandError
 from gdplot.cli.parser import build_parser
+from gdplot.cli.signals import TERMINATED_STATUS, Terminated, sigterm_as_interrupt
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -28,8 +29,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     quiet = logging.NullHandler()
     logging.getLogger("gdplot").addHandler(quiet)
     try:
-        args = parser.parse_args(argv)
-        return args.run(args)
+        with sigterm_as_interrupt():  # SIGTERM cleans up as Ctrl-C does
+            args = parser.parse_args(argv)
+            return args.run(args)
+    except Terminated:
+        print("gdplot: terminated", file=sys.stderr)
+        return TERMINATED_STATUS
     except CommandError as exc:
         print(f"gdplot: error: {exc}", file=sys.stderr)
         return exc.status
