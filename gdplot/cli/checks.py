@@ -74,7 +74,8 @@ def check_out_path(out: Path, csv: str | os.PathLike[str]) -> None:
     """``--out DIR``: never the input CSV (any other problem is found creating it)."""
     if _same_file(out, Path(csv)):
         raise CommandError(
-            f"--out {str(out)!r} is the input CSV; give a folder for the plots", USAGE_ERROR
+            f"--out {str(out)!r} is not a directory: it is the input CSV; give a folder for "
+            "the plots", USAGE_ERROR
         )
 
 

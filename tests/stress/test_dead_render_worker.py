@@ -131,16 +131,16 @@ def start_train(csv: Path, out: Path, *options: str) -> subprocess.Popen:
     )
 
 
-def wait_for_rendering(process: subprocess.Popen, out: Path) -> list[int]:
-    """Wait until the run has its pool (resource tracker, forkserver, worker) and a first
-    plot; returns the pool's processes."""
+def wait_for_rendering(process: subprocess.Popen, out: Path, helpers: int = 3) -> list[int]:
+    """Wait until the run has its pool (resource tracker, forkserver, worker: ``helpers``
+    processes) and a first plot; returns the pool's processes."""
     deadline = time.monotonic() + WAIT
     while True:
         assert process.poll() is None, f"the run ended early: {process.stderr.read()}"
         assert time.monotonic() < deadline, "the rendering pool never started"
-        helpers = children_of(process.pid)
-        if len(helpers) >= 3 and out.is_dir() and any(out.glob("*.png")):
-            return helpers
+        found = children_of(process.pid)
+        if len(found) >= helpers and out.is_dir() and any(out.glob("*.png")):
+            return found
         time.sleep(0.05)
 
 
@@ -180,12 +180,13 @@ def _parent(pid: int) -> int:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("render", ["process", "thread"])
 def test_sigterm_stops_the_command_like_ctrl_c_and_leaves_no_process_behind(
-    tmp_path, long_csv
+    tmp_path, long_csv, render
 ):
     out = tmp_path / "runs"
-    with start_train(long_csv, out, "--epochs", "2000") as process:
-        helpers = wait_for_rendering(process, out)
+    with start_train(long_csv, out, "--epochs", "2000", "--render", render) as process:
+        helpers = wait_for_rendering(process, out, helpers=3 if render == "process" else 0)
         process.send_signal(signal.SIGTERM)
         _, stderr = process.communicate(timeout=WAIT)
     assert process.returncode == 128 + signal.SIGTERM, stderr
