@@ -19,7 +19,12 @@ from collections.abc import Sequence
 
 from gdplot.cli.errors import CommandError
 from gdplot.cli.parser import build_parser
-from gdplot.cli.signals import TERMINATED_STATUS, Terminated, sigterm_as_interrupt, terminated
+from gdplot.cli.signals import (
+    TERMINATED_STATUS,
+    Terminated,
+    sigterm_as_interrupt,
+    terminated,
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
