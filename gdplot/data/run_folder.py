@@ -183,6 +183,8 @@ class RunFolder:
         except FileNotFoundError:
             return False
         try:
+            if os.fstat(fd).st_nlink > 1:  # writing the pid would change another file too
+                raise UnsafeRunFile(self.lock_path, "a hard link to another file")
             if fcntl is not None:
                 try:
                     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

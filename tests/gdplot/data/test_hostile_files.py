@@ -197,3 +197,15 @@ def test_standardize_handles_any_finite_values_without_warnings(value):
     # units of the largest value, where nothing overflows).
     unit = np.array([abs(value), 1.0])
     np.testing.assert_allclose(scaled * (scale / unit) + mean / unit, X / unit, atol=1e-14)
+
+
+def test_a_lock_hard_linked_to_another_file_is_refused_and_never_written(tmp_path):
+    victim = tmp_path / "victim"
+    victim.write_text("")  # empty and old: a stale lock by its look
+    os.utime(victim, (0, 0))
+    folder = tmp_path / "runs"
+    folder.mkdir()
+    os.link(victim, folder / LOCK_NAME)
+    with pytest.raises(UnsafeRunFile, match=f"{LOCK_NAME} is a hard link to another file"):
+        RunFolder(folder).acquire()
+    assert victim.read_text() == ""
