@@ -14,9 +14,10 @@ Two small files in the folder make that so:
   ignored and counted in ``ignored_entries``.
 
 Both must be regular files. Each is opened with ``O_NOFOLLOW`` and checked with ``fstat``: a
-symbolic link, directory, FIFO or device at either name is refused with
-:class:`UnsafeRunFile` before anything in the folder is removed, and nothing is ever written
-through a link. A lock whose pid cannot be written (a full disk) is removed again.
+symbolic link, directory, FIFO or device at either name (or a lock hard-linked to another
+file) is refused with :class:`UnsafeRunFile` before anything in the folder is removed, and
+nothing is ever written through a link. A lock whose pid cannot be written (a full disk) is
+removed again.
 """
 
 from __future__ import annotations
