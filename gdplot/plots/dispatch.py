@@ -146,8 +146,13 @@ class _CountedRender:
                 count.finish()
 
     def __del__(self) -> None:
+        self.abandon()
+
+    def abandon(self) -> None:
+        """Over without running (the queue refused it, or dropped it): finish its count.
+        Explicit where the refusal's traceback would keep this object alive."""
         count, self._count = self._count, None
-        if count is not None:  # never ran
+        if count is not None:
             count.finish()
 
 
@@ -185,11 +190,8 @@ class _FitRenders:
         count.add()
         try:
             future = executor.submit(fn, *args)
-        except Exception as exc:
-            count.errors.append(exc)
-            if isinstance(exc, (BrokenExecutor, RuntimeError)):  # for good, not this render
-                count.refused = exc
-            logger.error("plot %s could not be submitted", describe(fn, args), exc_info=exc)
+        except Exception as exc:  # noqa: BLE001 - any refusal fails this render, not training
+            self.refused_by(exc, fn, args)
             count.finish()
             return False
         except BaseException:
@@ -198,6 +200,15 @@ class _FitRenders:
         self.futures.append(future)
         future.add_done_callback(lambda done: self._done(done, executor, fn, args, latest_key))
         return True
+
+    def refused_by(self, exc: Exception, fn: Callable[..., object], args: tuple) -> None:
+        """The executor refused a render: keep that as the render's failure, and remember a
+        refusal for good (a broken or shut-down executor) so that later renders are not
+        offered to it."""
+        self.count.errors.append(exc)
+        if isinstance(exc, (BrokenExecutor, RuntimeError)):
+            self.count.refused = exc
+        logger.error("plot %s could not be submitted", describe(fn, args), exc_info=exc)
 
     def submit_latest(self, executor: Executor, fn: Callable[..., object], args: tuple,
                       key: Hashable) -> None:
@@ -327,11 +338,18 @@ class RenderDispatcher:
                     raise
                 logger.error("plot %s failed", describe(fn, args), exc_info=exc)
         elif hasattr(executor, "add_task"):
+            if fit.count.refused is not None:  # broken or closed: it would refuse this too
+                fit.count.errors.append(fit.count.refused)
+                return
             task = _CountedRender(fit.count, fn)
-            if latest_key is None:
-                executor.add_task(task, *args)
-            else:
-                executor.add_latest(latest_key, task, *args)
+            try:
+                if latest_key is None:
+                    executor.add_task(task, *args)
+                else:
+                    executor.add_latest(latest_key, task, *args)
+            except (BrokenExecutor, RuntimeError) as exc:  # BrokenTaskQueue, TaskQueueClosed
+                task.abandon()
+                fit.refused_by(exc, fn, args)
         elif latest_key is None:
             fit.submit(executor, fn, args, None)
         else:

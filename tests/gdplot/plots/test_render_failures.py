@@ -121,3 +121,32 @@ def test_a_pool_shut_down_under_a_fit_fails_its_renders_not_the_fit():
     assert fit_with(plot).n_iter_ == 10
     assert plot.failures == 5
     assert all(isinstance(e, RuntimeError) for e in plot.errors)
+
+
+def test_a_task_queue_closed_under_a_fit_fails_its_renders_not_the_fit():
+    queue = TaskQueue(1, drain_at_exit=False)
+    queue.close()
+    plot = PlotCallback(drawn, every=2, out_dir="unused", executor=queue)
+    live = PlotCallback(drawn, every=1, out_dir="unused", executor=queue, coalesce=True)
+    assert LinearRegressionGD(lr=0.1, epochs=10).fit(X, Y, callbacks=[plot, live]).n_iter_ == 10
+    assert plot.failures == 5 and live.failures == 10
+    assert all(isinstance(e, RuntimeError) for e in plot.errors + live.errors)
+    assert plot.wait(timeout=WAIT) and live.wait(timeout=WAIT)  # nothing left counted
+
+
+def test_a_broken_task_queue_fails_its_renders_not_the_fit():
+    def initializer():
+        raise OSError("no display")
+
+    queue = TaskQueue(1, drain_at_exit=False, initializer=initializer,
+                      on_error=lambda failure: None)
+    try:
+        # Broken once its worker has tried to start: a task's future then says so.
+        assert isinstance(queue.submit(int).exception(timeout=WAIT), BrokenExecutor)
+        plot = PlotCallback(drawn, every=1, out_dir="unused", executor=queue)
+        assert LinearRegressionGD(lr=0.1, epochs=20).fit(X, Y, callbacks=[plot]).n_iter_ == 20
+        assert plot.wait(timeout=WAIT)
+        assert plot.failures == 20
+        assert all(isinstance(e, BrokenExecutor) for e in plot.errors)
+    finally:
+        queue.close(cancel_pending=True, timeout=WAIT)
