@@ -17,6 +17,7 @@ from typing import Any
 
 from gdplot.cli.errors import TRAINING_ERROR, USAGE_ERROR, CommandError, note
 from gdplot.cli.progress import ProgressLine
+from gdplot.cli.render_pool import RenderPool
 from gdplot.data.run_folder import RunFolder, RunFolderError
 from gdplot.models.divergence import DivergenceError
 from gdplot.plots.callbacks import GifCallback, PlotCallback
@@ -212,10 +213,20 @@ def with_executor(mode: str, workers: int | None, body: Callable[[Any], int]) ->
     # forkserver: the children do not inherit this process's threads or their locks.
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-    pool = ProcessPoolExecutor(max_workers=workers or 1, mp_context=context)
-    try:
+
+    def make_pool() -> ProcessPoolExecutor:
+        pool = ProcessPoolExecutor(max_workers=workers or 1, mp_context=context)
         pool.submit(_warm_up)  # imports matplotlib there while this process reads and trains
+        return pool
+
+    pool = RenderPool(make_pool)  # a rendering process that dies is replaced, once
+    try:
         status = body(pool)
+    except CommandError as exc:
+        pool.shutdown(wait=True, cancel_futures=True)
+        if pool.restarted:  # the plots failed; say that plotting went on
+            raise CommandError(f"{exc}; a new rendering process took over", exc.status) from None
+        raise
     except BaseException:
         pool.shutdown(wait=True, cancel_futures=True)
         raise

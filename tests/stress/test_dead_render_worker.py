@@ -3,8 +3,9 @@
 - In the library, a process pool whose worker is SIGKILLed mid-fit (as the OOM killer
   would) breaks; ``fit`` still finishes, and every render the broken pool lost or refused is
   in ``plot.errors`` and raised by ``wait(raise_errors=True)``.
-- ``gdplot train`` (default ``--render process``) with its rendering worker killed saves the
-  model, says how many plots failed and why, and exits 1.
+- ``gdplot train`` (default ``--render process``) with its rendering worker killed starts a
+  new one (once) and plots on, saves the model, says how many plots failed and why, and
+  exits 1.
 - ``gdplot train`` sent SIGTERM stops as on Ctrl-C: exit 143, its lock removed, and its
   forkserver, rendering worker and resource tracker all gone.
 """
@@ -160,11 +161,51 @@ def test_the_command_saves_the_model_and_exits_1_when_its_rendering_process_dies
     lines = stderr.strip().splitlines()
     assert len(lines) == 1, stderr
     assert "plot(s) failed: a rendering process died" in lines[0]
+    assert lines[0].endswith("a new rendering process took over")
     assert int(lines[0].split("error: ")[1].split(" ")[0]) >= 1
     assert "trained linear for 600 epochs" in stdout
     assert f"saved the model to {save}" in stdout
     assert load_model(save).estimator.n_iter_ == 600
     assert not (out / LOCK_NAME).exists()
+    # Plotting went on in the new process: the last frame and the live plot are there.
+    assert (out / "surface_epoch0600.png").is_file() and (out / "loss.png").is_file()
+
+
+def square(x: int) -> int:
+    return x * x
+
+
+def test_the_commands_pool_is_replaced_once_when_its_process_dies():
+    from gdplot.cli.render_pool import RenderPool
+
+    made = []
+
+    def make() -> ProcessPoolExecutor:
+        made.append(ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("forkserver")))
+        return made[-1]
+
+    def kill_worker() -> None:
+        pool = made[-1]
+        for pid in list(pool._processes):
+            os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + WAIT
+        while not pool._broken:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+
+    pool = RenderPool(make)
+    try:
+        assert pool.submit(square, 3).result(timeout=WAIT) == 9
+        kill_worker()
+        assert pool.submit(square, 4).result(timeout=WAIT) == 16  # a new pool took over
+        assert pool.restarted == 1 and len(made) == 2
+        kill_worker()
+        with pytest.raises(BrokenProcessPool):  # once only
+            pool.submit(square, 5)
+        assert len(made) == 2
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    assert all(p._shutdown_thread for p in made)
 
 
 def children_of_direct(pid: int) -> set[int]:
