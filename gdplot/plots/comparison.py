@@ -68,6 +68,9 @@ def render_comparison(
                            label=f"one epoch ({rows:,} rows)")
     if spans_decades(all_losses):
         by_samples.set_yscale("log")
+        # 0.2 rather than 2 x 10^-1: plain numbers read better (the panels share y).
+        by_samples.yaxis.set_major_formatter("{x:g}")
+        by_samples.yaxis.set_minor_formatter("{x:g}")
     by_samples.set_xlabel("training rows processed (gradient evaluations, log scale)")
     by_steps.set_xlabel("gradient steps taken (log scale)")
     by_samples.set_ylabel(ylabel)
