@@ -60,7 +60,7 @@ def _int_flag(flag: str, minimum: int) -> Callable[[str], int]:
 
 def _learning_rate(text: str) -> float | str:
     if text.strip().lower() == "auto":
-        return "auto"  # the estimator computes 1/L from the data
+        return "auto"  # the estimator computes a rate from the data
     return _flag_type(float, lambda v, n: check_real(v, n, minimum=0, inclusive=False), "--lr",
                       "a number > 0 or 'auto'")(text)
 
@@ -111,8 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=_learning_rate,
         default=0.01,
         metavar="RATE",
-        help="learning rate, or 'auto' for 1/L computed from the data (linear and logistic; "
-        "default 0.01)",
+        help="learning rate, or 'auto': 1/L computed from the data (linear and logistic) or "
+        "a learning-rate range test (mlp) (default 0.01)",
     )
     train.add_argument(
         "--epochs", type=_int_flag("--epochs", 1), default=100, help="passes over the data (100)"

@@ -116,8 +116,10 @@ class TrainedModel:
         feature_names: list[str] | None = None,
         target_name: str = "y",
         callbacks: Any = (),
+        validation_data: Any = None,
     ) -> TrainedModel:
-        """Standardise ``X`` (and a regression target ``y``), then fit ``estimator`` on them."""
+        """Standardise ``X`` (and a regression target ``y``), then fit ``estimator`` on them;
+        ``validation_data`` ``(X_val, y_val)``, in the raw units, is scaled as they are."""
         X = check_X(X)  # once: scaling trusts it, and the estimator checks what it is given
         X_scaled, mean, scale = scale_columns(X)
         names = list(feature_names) if feature_names is not None else [
@@ -133,8 +135,24 @@ class TrainedModel:
             y_scaled, y_mean, y_scale = standardize(y_column)
             model.target_mean, model.target_scale = float(y_mean[0]), float(y_scale[0])
             y = y_scaled[:, 0]
-        estimator.fit(X_scaled, y, callbacks=callbacks)
+        if validation_data is not None:
+            validation_data = model._scaled_validation(validation_data)
+        estimator.fit(X_scaled, y, callbacks=callbacks, validation_data=validation_data)
         return model
+
+    def _scaled_validation(self, validation_data: Any) -> tuple[np.ndarray, Any]:
+        """Held-out ``(X_val, y_val)`` scaled as the training columns were."""
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+            raise TypeError("validation_data must be a pair (X_val, y_val), got "
+                            f"{type(validation_data).__name__}")
+        X_val = check_X(validation_data[0], "validation_data X_val")
+        if X_val.shape[1] != len(self.feature_names):
+            raise ValueError(f"validation_data X_val has {X_val.shape[1]} columns, but X has "
+                             f"{len(self.feature_names)}")
+        y_val = validation_data[1]
+        if self.target_scale is not None:
+            y_val = (np.asarray(y_val, dtype=np.float64) - self.target_mean) / self.target_scale
+        return (X_val - self.feature_mean) / self.feature_scale, y_val
 
     @property
     def classes(self) -> np.ndarray | None:

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from gdplot.models.base import GradientDescentEstimator, RegressorMixin
+from gdplot.models.base import GradientDescentEstimator
 from gdplot.models.maths import (
     ModelMaths,
     Params,
@@ -20,6 +20,7 @@ from gdplot.models.maths import (
     register_estimator,
     register_model,
 )
+from gdplot.models.scores import RegressorMixin
 
 
 def linear_output(params: Params, X: np.ndarray) -> np.ndarray:

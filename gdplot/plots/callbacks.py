@@ -113,7 +113,9 @@ class PlotCallback(RenderDispatcher):
     before the first epoch that the renderer and a snapshot can be sent to it (pickled), and
     fails at once naming the renderer if not.
 
-    After ``fit``, of that fit: ``paths`` lists the files written or queued, in order;
+    After ``fit``, of that fit: ``paths`` lists the files written or queued, in order, each
+    once (a live file once however many frames it took), and ``frames`` counts the frames
+    asked for;
     ``wait(timeout, raise_errors=...)`` waits for its renders on any executor and
     ``pending()`` counts those not finished; ``errors`` (and their count, ``failures``) the
     failed renders (on a TaskQueue they also reach its ``on_error`` and
@@ -149,6 +151,7 @@ class PlotCallback(RenderDispatcher):
                 raise TypeError(f"target_name must be a str, got {target_name!r}")
             self._names["target_name"] = target_name
         self.paths: list[Path] = []
+        self.frames = 0
         self._last_epoch = 0
         self._last_plotted = 0
         self._live_path: Path | None = None
@@ -165,8 +168,9 @@ class PlotCallback(RenderDispatcher):
         self._start_run()
         self.paths = []
         self._last_epoch = self._last_plotted = 0
+        self.frames = 0
         # A live plot's one file, built once per fit: it is asked for every epoch, and
-        # ``paths`` lists it each time.
+        # ``paths`` lists it once.
         self._live_path = self.path_for(0) if self.coalesce else None
 
     def on_epoch_end(self, estimator: Any, epoch: int) -> None:
@@ -192,7 +196,9 @@ class PlotCallback(RenderDispatcher):
         snapshot = self._snapshot(estimator)
         path = self._live_path or self.path_for(snapshot.epoch)
         self._last_plotted = self._last_epoch
-        self.paths.append(path)
+        self.frames += 1
+        if not (self.coalesce and self.paths):  # a live file is listed once
+            self.paths.append(path)
         self.dispatch(self.render, snapshot, path, latest_key=str(path) if self.coalesce else None)
 
 
@@ -230,7 +236,8 @@ class GifCallback(RenderDispatcher):
         check_sendable(self.executor, self.render, estimator.snapshot(label=self.label),
                        what="renderer")
         self._start_run()
-        self.snapshots = []
+        # The first frame is the start: epoch 0, the initial parameters.
+        self.snapshots = [estimator.snapshot(label=self.label)]
         self._last_epoch = 0
 
     def on_epoch_end(self, estimator: Any, epoch: int) -> None:

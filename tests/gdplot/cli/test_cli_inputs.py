@@ -93,8 +93,8 @@ def test_a_row_missing_a_value_is_left_out_with_a_note(tmp_path, capsys):
     out = tmp_path / "plots"
     assert train(csv, out, "--test-size", "0") == 0
     captured = capsys.readouterr()
-    assert captured.err == ("gdplot: note: left out 3 row(s) with a missing value in a column "
-                            "used (line(s) 4, 5, 6)\n")
+    assert captured.err.startswith("gdplot: note: left out 3 row(s) with a missing value in a "
+                                   "column used (line(s) 4, 5, 6)\n")
     assert "train (3 rows)" in captured.out
 
 
