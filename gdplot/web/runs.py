@@ -179,7 +179,8 @@ class RunScanner:
                 continue
             kind = "gif" if name.endswith(".gif") else match["kind"]
             # A live file (no epoch) is always the newest of its kind.
-            order = float(match["epoch"]) if match["epoch"] else float("inf")
+            epoch = match.groupdict().get("epoch")
+            order = float(epoch) if epoch else float("inf")
             key = (match["prefix"], kind)
             if key not in newest or order > newest[key][0]:
                 newest[key] = (order, name)
