@@ -109,7 +109,7 @@ function statusLine(run) {
   line.append(badge, el("span", "facts", parts.join(" · ")));
   if (status.message) line.append(el("div", "message", status.message));
   if (status.epochs) {
-    const bar = el("div", "progress");
+    const bar = el("div", `progress ${state}`);
     const fill = el("div", "fill");
     fill.style.width = `${Math.min(100, 100 * status.epoch / status.epochs)}%`;
     bar.append(fill);
@@ -195,7 +195,14 @@ function niceTicks(low, high, count) {
 function drawOverlay(runs) {
   const curves = runs
     .filter((run) => run.status && run.status.history.epoch.length)
-    .map((run) => ({run, epochs: run.status.history.epoch, losses: run.status.history.loss}));
+    .map((run) => {
+      const {epoch, loss} = run.status.history;
+      // The loss before the first step, at epoch 0, where it is known.
+      const start = run.status.initial_loss;
+      return start === null || epoch[0] !== 1
+        ? {run, epochs: epoch, losses: loss}
+        : {run, epochs: [0, ...epoch], losses: [start, ...loss]};
+    });
   const card = document.getElementById("overlay-card");
   card.hidden = curves.length === 0;
   if (!curves.length) return;
