@@ -1,50 +1,13 @@
-"""``gdplot serve``'s page in a real browser: Playwright driving Debian's chromium.
-
-Skipped when the playwright package or a chromium binary is missing (CI installs both as a
-best effort). ``GDPLOT_CHROMIUM`` names another binary.
-"""
+"""``gdplot serve``'s page in a real browser (the ``page`` fixture: Playwright driving
+chromium; skipped without them)."""
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
 
 from serve_helpers import png, write_run
-
-sync_api = pytest.importorskip("playwright.sync_api")
-
-CHROMIUM = os.environ.get("GDPLOT_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-WAIT_MS = 15_000  # a bound only a broken page reaches
-
-if not Path(CHROMIUM).exists():
-    pytest.skip(f"no chromium at {CHROMIUM}", allow_module_level=True)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as playwright:
-        try:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM)
-        except sync_api.Error as exc:  # a binary that cannot start here
-            pytest.skip(f"chromium did not start: {exc}")
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser):
-    """A fresh page; ``page.problems`` collects console errors and uncaught exceptions."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.problems = []
-    page.on("console", lambda m: page.problems.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda error: page.problems.append(str(error)))
-    page.set_default_timeout(WAIT_MS)
-    yield page
-    context.close()
 
 
 @pytest.fixture
