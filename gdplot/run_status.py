@@ -37,6 +37,7 @@ import numpy as np
 
 from gdplot.atomic import write_bytes_atomic
 from gdplot.dispatch import RenderDispatcher
+from gdplot.validation import check_int
 
 __all__ = [
     "HISTORY_POINTS",
@@ -183,15 +184,17 @@ class RunStatusCallback(RenderDispatcher):
     The file is written by ``executor`` (as a plot is), never on the training thread: each
     epoch hands the newest state over, coalesced like a live plot (``add_latest`` on a
     TaskQueue; on another executor one write in flight and the newest waiting), so the file
-    follows at the writer's pace. ``executor=None`` writes inline, on the training thread.
+    follows at the writer's pace. ``executor=None`` writes inline, on the training thread,
+    so give it an ``every`` (write after epochs ``every``, ``2 * every``, ...) as for plots.
 
     ``on_train_end`` writes the state ``finished``. A ``fit`` that raises calls no hook:
     its caller reports the failure with :meth:`failed`, once training has stopped.
     """
 
     def __init__(self, folder: str | os.PathLike[str], *, executor: object = None,
-                 label: str = "") -> None:
+                 every: int = 1, label: str = "") -> None:
         super().__init__(executor)
+        self.every = check_int(every, "every", minimum=1)
         if not isinstance(folder, (str, os.PathLike)):
             raise TypeError(f"folder must be a path, got {type(folder).__name__} {folder!r}")
         # Absolute here: a process worker would resolve a relative path against its own folder.
@@ -221,7 +224,8 @@ class RunStatusCallback(RenderDispatcher):
         # A view of the losses so far: training only appends after it.
         self._history = estimator.history_
         self._fields["epoch"] = epoch
-        self._write()
+        if epoch % self.every == 0:
+            self._write()
 
     def on_train_end(self, estimator: Any) -> None:
         self._fields["state"] = "finished"

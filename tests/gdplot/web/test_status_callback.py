@@ -92,3 +92,20 @@ def test_failed_before_training_writes_nothing(tmp_path):
 def test_folder_must_be_a_path():
     with pytest.raises(TypeError, match="folder must be a path"):
         RunStatusCallback(3)
+
+
+def test_every(tmp_path):
+    """Inline (no executor), the file is written every ``every`` epochs and at the end."""
+    status = RunStatusCallback(tmp_path, every=10)
+    seen = []
+
+    class Reader:  # runs after the status callback, at each epoch's end
+        def on_epoch_end(self, estimator, epoch):
+            seen.append(read_run_status(tmp_path)["epoch"])
+
+    LinearRegressionGD(lr=0.1, epochs=25, random_state=0).fit(*data(),
+                                                             callbacks=[status, Reader()])
+    assert seen == [0] * 9 + [10] * 10 + [20] * 6
+    assert read_run_status(tmp_path)["epoch"] == 25
+    with pytest.raises(ValueError, match="every"):
+        RunStatusCallback(tmp_path, every=0)
