@@ -334,3 +334,19 @@ def test_event_streams_end_on_close(serve, runs):
             stream.next_state()
         stream.close()
     assert time.monotonic() - started < 3
+
+
+def test_bound_to_every_interface_allows_addresses_not_foreign_names(runs):
+    """With --host 0.0.0.0 the page is reached by this machine's addresses and name, which
+    rebinding cannot use; a foreign name is still refused. (Not served: only the check.)"""
+    from gdplot.web import RunServer
+
+    with RunServer(runs, host="0.0.0.0", port=0) as server:
+        port = server.port
+        assert server.url == f"http://127.0.0.1:{port}/"
+        for host in (f"192.168.1.20:{port}", f"[fe80::1]:{port}", f"127.0.0.1:{port}",
+                     f"{socket.gethostname()}:{port}"):
+            assert server.host_allowed(host), host
+        for host in (f"evil.example:{port}", f"192.168.1.20:{port + 1}", "192.168.1.20",
+                     f"[fe80::1:{port}", None):
+            assert not server.host_allowed(host), host
