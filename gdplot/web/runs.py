@@ -68,6 +68,30 @@ class _Folder:
     folder_key: tuple[int, int, int] | None = None
     listed_at: float = 0.0
     present: set[str] = field(default_factory=set)
+    #: Bumped when ``listed`` or ``present`` changes; ``index`` is of ``index_generation``.
+    generation: int = 0
+    index: _Index | None = None
+    index_generation: int = -1
+
+
+@dataclass
+class _Listing:
+    """A folder as discovery last saw it."""
+
+    key: tuple[int, int, int]
+    changed_at: float
+    is_run: bool
+    subfolders: list[str]
+
+
+@dataclass
+class _Index:
+    """What a folder's listed-and-present files say, computed once per change of either."""
+
+    newest: dict[tuple[str, str], tuple[float, str]]  # (prefix, kind) -> (epoch, name)
+    prefixes: list[str]
+    extras: list[str]
+    files: dict[str, Path]  # URL path -> file, every listed file present
 
 
 class RunScanner:
@@ -81,32 +105,56 @@ class RunScanner:
         self.root = Path(os.path.realpath(root))
         self.files: dict[str, Path] = {}
         self._folders: dict[tuple[str, ...], _Folder] = {}
+        self._listings: dict[tuple[str, ...], _Listing] = {}
 
     # -- discovery -------------------------------------------------------------------------
 
-    def _run_folders(self) -> list[tuple[str, ...]]:
+    def _run_folders(self, now: float) -> list[tuple[str, ...]]:
         """The parts (relative to root) of every folder holding a manifest or status file."""
         found: list[tuple[str, ...]] = []
         stack: list[tuple[str, ...]] = [()]
         visited = 0
+        listings: dict[tuple[str, ...], _Listing] = {}
         while stack and visited < MAX_FOLDERS:
             parts = stack.pop()
             visited += 1
-            try:
-                with os.scandir(self.root.joinpath(*parts)) as entries:
-                    names = set()
-                    subfolders = []
-                    for entry in entries:
-                        names.add(entry.name)
-                        if (len(parts) < MAX_DEPTH and not entry.name.startswith(".")
-                                and entry.is_dir(follow_symlinks=False)):
-                            subfolders.append(entry.name)
-            except OSError:
+            listing = self._list(parts, now)
+            if listing is None:
                 continue
-            if MANIFEST_NAME in names or STATUS_NAME in names:
+            listings[parts] = listing
+            if listing.is_run:
                 found.append(parts)
-            stack.extend((*parts, name) for name in sorted(subfolders, reverse=True))
+            if len(parts) < MAX_DEPTH:
+                stack.extend((*parts, name) for name in reversed(listing.subfolders))
+        self._listings = listings
         return sorted(found)
+
+    def _list(self, parts: tuple[str, ...], now: float) -> _Listing | None:
+        """Whether the folder is a run's, and its subfolders; listed again only if its stat
+        changed (or changed recently)."""
+        path = self.root.joinpath(*parts)
+        try:
+            st = os.stat(path, follow_symlinks=False)
+        except OSError:
+            return None
+        if not stat.S_ISDIR(st.st_mode):  # e.g. a folder replaced by a link since last seen
+            return None
+        key = _stat_key(st)
+        known = self._listings.get(parts)
+        if known is not None and known.key == key and now - known.changed_at >= _RECENT_SECONDS:
+            return known
+        names, subfolders = set(), []
+        try:
+            with os.scandir(path) as entries:
+                for entry in entries:
+                    names.add(entry.name)
+                    if not entry.name.startswith(".") and entry.is_dir(follow_symlinks=False):
+                        subfolders.append(entry.name)
+        except OSError:
+            return None
+        changed_at = now if known is None or known.key != key else known.changed_at
+        return _Listing(key, changed_at, MANIFEST_NAME in names or STATUS_NAME in names,
+                        sorted(subfolders))
 
     # -- one folder --------------------------------------------------------------------------
 
@@ -119,6 +167,7 @@ class RunScanner:
         if key != folder.manifest_key:
             folder.manifest_key = key
             folder.listed = RunFolder(folder.path).previous_files() if key else []
+            folder.generation += 1
         try:
             key = _stat_key(os.stat(folder.path / STATUS_NAME))
         except OSError:
@@ -135,9 +184,12 @@ class RunScanner:
                 folder.listed_at = now
             folder.folder_key = key
             try:
-                folder.present = set(os.listdir(folder.path))
+                present = set(os.listdir(folder.path))
             except OSError:
-                folder.present = set()
+                present = set()
+            if present != folder.present:
+                folder.present = present
+                folder.generation += 1
 
     def _servable(self, folder: _Folder, name: str) -> os.stat_result | None:
         """The file's stat if it may be served: a regular file (not a link) in the folder."""
@@ -152,7 +204,7 @@ class RunScanner:
     def scan(self) -> dict[str, Any]:
         """Look at the folders again; the page's state: ``{"root": ..., "runs": [...]}``."""
         now = time.time()
-        parts_found = self._run_folders()
+        parts_found = self._run_folders(now)
         self._folders = {
             parts: self._folders.get(parts) or _Folder(self.root.joinpath(*parts), parts)
             for parts in parts_found
@@ -165,14 +217,21 @@ class RunScanner:
         self.files = files
         return {"root": self.root.name or str(self.root), "runs": runs}
 
-    def _describe(self, folder: _Folder, files: dict[str, Path]) -> list[dict[str, Any]]:
-        """The runs (one per file-name prefix) of ``folder``, and its servable files."""
-        groups: dict[str, dict[str, Any]] = {}
-        extras: list[str] = []
+    def _index(self, folder: _Folder) -> _Index:
+        """The folder's files by run and kind (recomputed only when its files changed)."""
+        if folder.index is not None and folder.index_generation == folder.generation:
+            return folder.index
         newest: dict[tuple[str, str], tuple[float, str]] = {}
+        prefixes: set[str] = set()
+        extras: list[str] = []
+        files: dict[str, Path] = {}
         for name in folder.listed:
             if name not in folder.present:
                 continue
+            # Older frames may be fetched too. No stat per file here (a long run lists
+            # thousands): the server opens a file without following a link, and serves
+            # only a regular file.
+            files[file_url(folder.parts, name)] = folder.path / name
             match = _FRAME.match(name) or _GIF.match(name)
             if match is None:
                 extras.append(name)
@@ -184,24 +243,31 @@ class RunScanner:
             key = (match["prefix"], kind)
             if key not in newest or order > newest[key][0]:
                 newest[key] = (order, name)
-            groups.setdefault(match["prefix"], {})
-        if not groups and (folder.status is not None or extras or folder.listed):
+            prefixes.add(match["prefix"])
+        if not prefixes and (extras or folder.listed):
+            prefixes.add("")
+        folder.index = _Index(newest, sorted(prefixes), extras, files)
+        folder.index_generation = folder.generation
+        return folder.index
+
+    def _describe(self, folder: _Folder, files: dict[str, Path]) -> list[dict[str, Any]]:
+        """The runs (one per file-name prefix) of ``folder``, and its servable files."""
+        index = self._index(folder)
+        files.update(index.files)
+        groups: dict[str, dict[str, Any]] = {prefix: {} for prefix in index.prefixes}
+        if folder.status is not None and not groups:
             groups[""] = {}
-        for (prefix, kind), (order, name) in sorted(newest.items()):
+        for (prefix, kind), (order, name) in sorted(index.newest.items()):
             st = self._servable(folder, name)
             if st is None:
                 continue
             url = file_url(folder.parts, name)
-            files[url] = folder.path / name
             groups[prefix][kind] = {
                 "name": name,
                 "url": f"{url}?v={st.st_mtime_ns:x}-{st.st_size:x}",
                 "epoch": None if order == float("inf") else int(order),
             }
-        # Every listed file that exists may be fetched (older frames too), not only the newest.
-        for name in folder.listed:
-            if name in folder.present and self._servable(folder, name) is not None:
-                files[file_url(folder.parts, name)] = folder.path / name
+        extras = index.extras
         if folder.status is not None:
             files[file_url(folder.parts, STATUS_NAME)] = folder.path / STATUS_NAME
         state = self._state(folder)

@@ -163,3 +163,38 @@ def test_a_vanished_run_goes(tmp_path):
     (tmp_path / "a").rmdir()
     assert names(scanner.scan()) == ["b"]
     assert not any(url.startswith("/files/a/") for url in scanner.files)
+
+
+def test_a_run_folder_replaced_by_a_link_goes(tmp_path):
+    root = tmp_path / "runs"
+    write_run(root / "a", {"loss.png": png((1, 1, 1))})
+    write_run(tmp_path / "outside", {"loss.png": png((1, 1, 1))})
+    scanner = RunScanner(root)
+    assert names(scanner.scan()) == ["a"]
+    (root / "a").rename(tmp_path / "moved")
+    os.symlink(tmp_path / "outside", root / "a")
+    assert names(scanner.scan()) == []
+    assert scanner.files == {}
+
+
+def test_steady_scans_reuse_what_did_not_change(tmp_path):
+    """A long run lists thousands of frames: once seen, a scan of an unchanged folder neither
+    lists it nor parses its names again."""
+    folder = tmp_path / "run"
+    folder.mkdir()
+    frames = [folder / f"fit_epoch{e:05d}.png" for e in range(1, 501)]
+    for frame in frames:
+        frame.write_bytes(b"x")
+    RunFolder(folder).finish(frames)
+    scanner = RunScanner(tmp_path)
+    scanner.scan()
+    index = scanner._folders[("run",)].index
+    for listing in scanner._listings.values():  # as if the folder was last changed long ago
+        listing.changed_at -= 60
+    scanner._folders[("run",)].listed_at -= 60
+    state = scanner.scan()
+    assert scanner._folders[("run",)].index is index
+    assert state["runs"][0]["plots"]["fit"]["epoch"] == 500
+    frames[-1].unlink()
+    assert scanner.scan()["runs"][0]["plots"]["fit"]["epoch"] == 499
+    assert scanner._folders[("run",)].index is not index
