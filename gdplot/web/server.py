@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
 
+from gdplot.validation import check_real
 from gdplot.web.runs import RunScanner
 
 __all__ = ["RunServer"]
@@ -81,6 +82,7 @@ class RunServer(ThreadingHTTPServer):
 
     def __init__(self, root: str | os.PathLike[str], host: str = "127.0.0.1", port: int = 8000,
                  *, poll_interval: float = 0.5) -> None:
+        poll_interval = check_real(poll_interval, "poll_interval", minimum=0, inclusive=False)
         root_path = Path(root)
         if not root_path.is_dir():
             raise NotADirectoryError(f"DIR {str(root)!r} is not a folder")
@@ -89,7 +91,7 @@ class RunServer(ThreadingHTTPServer):
         self.scanner = RunScanner(root_path)
         self.poll_interval = poll_interval
         self.assets = _read_assets()
-        # Guards ``_state`` and ``_version``; notified when the state changes or on close.
+        # Guards ``_state_json`` and ``_version``; notified when the state changes or on close.
         self._changed = threading.Condition()
         self._state_json = b""
         self._version = 0
@@ -100,6 +102,9 @@ class RunServer(ThreadingHTTPServer):
         self.host = host
         self.port = self.server_address[1]
         self._allowed = self._allowed_hosts()
+        # Bound to every interface, this machine's names are allowed too (looked up once).
+        self._own_names = ({socket.gethostname().lower(), socket.getfqdn().lower()}
+                           if host in _WILDCARDS else set())
         self._poll()  # the first state is ready before the first request
 
     def server_bind(self) -> None:
@@ -143,7 +148,7 @@ class RunServer(ThreadingHTTPServer):
             ipaddress.ip_address(name)
             return True
         except ValueError:
-            return name in {socket.gethostname().lower(), socket.getfqdn().lower()}
+            return name in self._own_names
 
     # -- the state and its watcher ---------------------------------------------------------
 
