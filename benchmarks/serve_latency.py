@@ -23,8 +23,8 @@ import time
 from pathlib import Path
 
 from gdplot.atomic import write_bytes_atomic
-from gdplot.run_folder import RunFolder
-from gdplot.run_status import write_run_status
+from gdplot.data.run_folder import RunFolder
+from gdplot.data.run_status import write_run_status
 from gdplot.web import RunServer
 
 

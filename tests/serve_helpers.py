@@ -8,8 +8,8 @@ import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gdplot.run_folder import RunFolder
-from gdplot.run_status import write_run_status
+from gdplot.data.run_folder import RunFolder
+from gdplot.data.run_status import write_run_status
 
 TIMEOUT = 5.0  # seconds any one socket operation may take before the test fails
 

@@ -5,16 +5,14 @@ parsed, with the same messages as the library's own checks.
 from __future__ import annotations
 
 import argparse
+import importlib
 import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
 from gdplot import __version__
-from gdplot.cli.demo import run_demo
 from gdplot.cli.errors import USAGE_ERROR, CommandError
-from gdplot.cli.predict import run_predict
-from gdplot.cli.train import run_train
 from gdplot.models.maths import model_kinds
 from gdplot.validation import check_int, check_real
 
@@ -25,6 +23,16 @@ _MODEL_HELP = (
     "target, text labels too); mlp: a one-hidden-layer ReLU network for regression "
     "(default: linear)"
 )
+
+
+def _command(module: str, function: str) -> Callable[[argparse.Namespace], int]:
+    """The command's ``run``, imported when the command runs: a command imports only what
+    it needs (``gdplot serve`` starts and exits without matplotlib)."""
+
+    def run(args: argparse.Namespace) -> int:
+        return getattr(importlib.import_module(module), function)(args)
+
+    return run
 
 
 class _ArgumentParser(argparse.ArgumentParser):
@@ -67,6 +75,11 @@ def _learning_rate(text: str) -> float | str:
                       "a number > 0 or 'auto'")(text)
 
 
+def _port_flag(flag: str) -> Callable[[str], int]:
+    return _flag_type(int, lambda v, n: check_int(v, n, minimum=0, maximum=65535), flag,
+                      "a port number, 0 to 65535")
+
+
 def _test_size(value: float, flag: str) -> float:
     value = check_real(value, flag, minimum=0)
     if value >= 1:
@@ -84,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="train every model on synthetic data and plot it")
     _add_output_arguments(demo)
-    demo.set_defaults(run=run_demo)
+    demo.set_defaults(run=_command("gdplot.cli.demo", "run_demo"))
 
     train = commands.add_parser(
         "train",
@@ -169,8 +182,41 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="show progress even when stderr is not a terminal (plain lines)",
     )
+    train.add_argument(
+        "--serve",
+        nargs="?",
+        const=8000,
+        type=_port_flag("--serve"),
+        metavar="PORT",
+        help="serve --out's plots at http://127.0.0.1:PORT/ while training, and after it "
+        "until Ctrl-C (PORT default 8000; 0: any free one); see `gdplot serve`",
+    )
     _add_output_arguments(train)
-    train.set_defaults(run=run_train)
+    train.set_defaults(run=_command("gdplot.cli.train", "run_train"))
+
+    serve = commands.add_parser(
+        "serve",
+        help="watch every run under DIR in a browser, live",
+        description="Serve a read-only page of every gdplot run under DIR (DIR itself and "
+        "each folder below it holding a run's manifest, runs started later too): their "
+        "newest plots side by side, their loss curves overlaid, following new frames as "
+        "they land. Prints the address on stdout; Ctrl-C stops it. A sweep is one --out "
+        "folder per run under DIR: gdplot train ... --out DIR/lr-0.1.",
+    )
+    serve.add_argument("dir", metavar="DIR", type=Path, help="folder holding the runs")
+    serve.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1: this machine only; 0.0.0.0 shares "
+        "the page with anyone who can reach this machine, without a login)",
+    )
+    serve.add_argument(
+        "--port",
+        type=_port_flag("--port"),
+        default=8000,
+        help="port to listen on (default 8000; 0: any free one, printed)",
+    )
+    serve.set_defaults(run=_command("gdplot.cli.serve", "run_serve"))
 
     predict = commands.add_parser(
         "predict",
@@ -181,7 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     predict.add_argument("model", metavar="MODEL", help="a model file written by train --save")
     predict.add_argument("csv", metavar="CSV", help="CSV file with the model's feature columns")
-    predict.set_defaults(run=run_predict)
+    predict.set_defaults(run=_command("gdplot.cli.predict", "run_predict"))
     return parser
 
 

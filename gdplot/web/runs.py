@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from gdplot.run_folder import LOCK_NAME, MANIFEST_NAME, RunFolder
-from gdplot.run_status import STATUS_NAME, read_run_status
+from gdplot.data.run_folder import LOCK_NAME, MANIFEST_NAME, RunFolder
+from gdplot.data.run_status import STATUS_NAME, read_run_status
 
 __all__ = ["MAX_DEPTH", "PLOT_KINDS", "RunScanner", "file_url"]
 

@@ -192,6 +192,12 @@ function niceTicks(low, high, count) {
   return ticks;
 }
 
+// A power of ten as a tick label: 0.01, 1, 100; 1e-5 and 1e6 past three decades.
+function decade(value) {
+  const power = Math.round(Math.log10(value));
+  return Math.abs(power) <= 3 ? String(Number((10 ** power).toPrecision(1))) : `1e${power}`;
+}
+
 function drawOverlay(runs) {
   const curves = runs
     .filter((run) => run.status && run.status.history.epoch.length)
@@ -221,6 +227,11 @@ function drawOverlay(runs) {
     high = 10 ** Math.ceil(Math.log10(high));
   } else if (low === high) {
     low -= 0.5; high += 0.5;
+  } else {  // out to the ticks around the data, so both ends are labelled
+    const ticks = niceTicks(low, high, 5);
+    const step = ticks.length > 1 ? ticks[1] - ticks[0] : high - low;
+    low = Math.floor(low / step) * step;
+    high = Math.ceil(high / step) * step;
   }
   const yLow = toY(low), yHigh = toY(high);
   const px = (epoch) => margin.left + (width - margin.left - margin.right) * epoch / maxEpoch;
@@ -236,7 +247,7 @@ function drawOverlay(runs) {
     chart.append(svg("line", {x1: margin.left, x2: width - margin.right, y1: y, y2: y,
                               class: "gridline"}));
     chart.append(svg("text", {x: margin.left - 6, y: y + 4, class: "tick", "text-anchor": "end"},
-                     fmt(tick)));
+                     log ? decade(tick) : fmt(tick)));
   }
   for (const tick of niceTicks(0, maxEpoch, 8)) {
     const x = px(tick);

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from gdplot.run_folder import MANIFEST_NAME
-from gdplot.run_status import STATUS_NAME
+from gdplot.data.run_folder import MANIFEST_NAME
+from gdplot.data.run_status import STATUS_NAME
 from serve_helpers import TIMEOUT, get, png, raw_request, write_run
 
 SECRET = b"secret: never served"

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from gdplot import LinearRegressionGD, MLPRegressorGD
-from gdplot.run_status import STATUS_NAME, RunStatusCallback, read_run_status
+from gdplot.data.run_status import STATUS_NAME, read_run_status
+from gdplot.plots.status import RunStatusCallback
 from taskqueue import TaskQueue
 
 
