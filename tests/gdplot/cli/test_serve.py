@@ -149,3 +149,30 @@ def test_train_serve_gives_the_address_first_and_serves_until_ctrl_c(tmp_path, c
     assert process.returncode == 0
     assert "trained linear for 40 epochs" in rest
     assert "still serving" in err and "Traceback" not in err
+
+
+def test_a_sweep_is_a_run_folder_per_run_under_one_parent(tmp_path, csv_file):
+    """Runs started together in sibling folders each hold their own lock and manifest; a run
+    on a folder in use is refused; the server shows each run once."""
+    from gdplot.data.run_folder import RunFolder
+    from gdplot.web import RunServer
+
+    runs = tmp_path / "runs"
+    (runs / "busy").mkdir(parents=True)
+    with RunFolder(runs / "busy"):  # another run holds this one
+        sweep = [gdplot("train", str(csv_file), "--target", "y", "--lr", lr, "--epochs", "30",
+                        "--render", "thread", "--out", str(runs / name))
+                 for lr, name in (("0.01", "lr-0.01"), ("0.1", "lr-0.1"), ("0.1", "busy"))]
+        try:
+            results = [process.communicate(timeout=START_SECONDS) for process in sweep]
+        finally:
+            for process in sweep:
+                process.kill()
+    assert [process.returncode for process in sweep] == [0, 0, 2], [err for _, err in results]
+    assert "is in use by another gdplot run" in results[2][1]
+    with RunServer(runs, port=0) as server:
+        state = json.loads(server.state()[1])
+    assert [run["name"] for run in state["runs"]] == ["lr-0.01", "lr-0.1"]
+    for run, lr in zip(state["runs"], (0.01, 0.1)):
+        assert run["state"] == "finished" and run["status"]["settings"]["lr"] == lr
+        assert {"loss", "fit", "surface"} <= set(run["plots"])
