@@ -37,8 +37,10 @@ CHROMIUM = os.environ.get("GDPLOT_CHROMIUM") or shutil.which("chromium") or "/us
 WAIT_MS = 15_000  # a bound only a broken page reaches
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """Chromium for one test module: Playwright's sync API runs an event loop on this
+    thread while it is open, which later tests' ``asyncio.run`` must not find."""
     sync_api = pytest.importorskip("playwright.sync_api")
     if not Path(CHROMIUM).exists():
         pytest.skip(f"no chromium at {CHROMIUM}")
