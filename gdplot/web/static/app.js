@@ -230,8 +230,9 @@ function drawOverlay(runs) {
   } else {  // out to the ticks around the data, so both ends are labelled
     const ticks = niceTicks(low, high, 5);
     const step = ticks.length > 1 ? ticks[1] - ticks[0] : high - low;
-    low = Math.floor(low / step) * step;
-    high = Math.ceil(high / step) * step;
+    // (a hair of slack: 1.0000001 is drawn at the tick 1, not one step above it)
+    low = Math.floor(low / step + 1e-6) * step;
+    high = Math.ceil(high / step - 1e-6) * step;
   }
   const yLow = toY(low), yHigh = toY(high);
   const px = (epoch) => margin.left + (width - margin.left - margin.right) * epoch / maxEpoch;
