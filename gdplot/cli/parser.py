@@ -25,16 +25,6 @@ _MODEL_HELP = (
 )
 
 
-def _command(module: str, function: str) -> Callable[[argparse.Namespace], int]:
-    """The command's ``run``, imported when the command runs: a command imports only what
-    it needs (``gdplot serve`` starts and exits without matplotlib)."""
-
-    def run(args: argparse.Namespace) -> int:
-        return getattr(importlib.import_module(module), function)(args)
-
-    return run
-
-
 class _ArgumentParser(argparse.ArgumentParser):
     # argparse prints the whole usage and exits; a one-line error is friendlier and testable.
     def error(self, message: str) -> NoReturn:
@@ -248,3 +238,15 @@ def _add_output_arguments(parser: argparse.ArgumentParser) -> None:
         help="plot-rendering processes or threads (default 1; drawing holds the GIL and each "
         "thread builds its own figures, so more threads rarely help)",
     )
+
+
+def _command(module: str, name: str) -> Callable[[argparse.Namespace], int]:
+    """The command function ``name`` of ``module``, imported when the command runs: so
+    ``predict`` (and a refusal of a bad model file) and ``serve`` never import the plotting
+    code, with matplotlib, that ``train`` and ``demo`` need."""
+
+    def run(args: argparse.Namespace) -> int:
+        return getattr(importlib.import_module(module), name)(args)
+
+    run.__name__ = name
+    return run

@@ -6,15 +6,14 @@ from __future__ import annotations
 import argparse
 import inspect
 import math
-import os
 import sys
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from gdplot.cli.checks import check_frame_count, check_out_path, check_save_path
 from gdplot.cli.errors import TRAINING_ERROR, USAGE_ERROR, CommandError, note
 from gdplot.cli.progress import ProgressCallback
 from gdplot.cli.runs import (
@@ -39,7 +38,7 @@ from gdplot.data.model_files import (
 )
 from gdplot.data.preprocessing import split_rows
 from gdplot.data.run_folder import RunFolder
-from gdplot.data.tables import load_table
+from gdplot.data.tables import LARGEST_VALUE, load_table
 from gdplot.models.divergence import DivergenceError
 from gdplot.plots.renderers import renderer_problem
 from gdplot.plots.status import RunStatusCallback
@@ -102,7 +101,9 @@ def _read_training_input(args: argparse.Namespace) -> TrainRun:
         if not all(features):
             raise CommandError(f"--features has an empty name: {args.features!r}", USAGE_ERROR)
     try:
-        table = load_table(args.csv, args.target, features=features, labels=classifier)
+        table = load_table(
+            args.csv, args.target, features=features, labels=classifier, largest=LARGEST_VALUE
+        )
     except DataError as exc:
         raise CommandError(str(exc), USAGE_ERROR) from None
     if classifier:
@@ -116,8 +117,11 @@ def _read_training_input(args: argparse.Namespace) -> TrainRun:
                 f"({shown}); a binary classifier needs exactly 2",
                 USAGE_ERROR,
             )
+    check_out_path(args.out, args.csv)
     if args.save is not None:
-        _check_save_path(args.save)
+        check_save_path(args.save, args.csv)
+    check_frame_count(args.epochs, args.plot_every,
+                      len(_kinds_for(args.model, len(table.feature_names))))
     settings: dict[str, Any] = {
         "lr": args.lr, "epochs": args.epochs, "batch_size": args.batch_size,
         "random_state": args.seed,
@@ -140,17 +144,6 @@ def _read_training_input(args: argparse.Namespace) -> TrainRun:
         args, estimator, table.X, table.y, table.feature_names, table.target_name,
         train_rows, test_rows, notices,
     )
-
-
-def _check_save_path(path: Path) -> None:
-    if path.is_dir():
-        raise CommandError(f"--save {str(path)!r} is a directory; give a file name", USAGE_ERROR)
-    parent = path.parent
-    if not parent.is_dir() or not os.access(parent, os.W_OK):
-        raise CommandError(
-            f"--save {str(path)!r}: folder {str(parent)!r} does not exist or is not writable",
-            USAGE_ERROR,
-        )
 
 
 def _label_text(label: Any) -> str:

@@ -421,6 +421,11 @@ class GradientDescentEstimator:
     def _init_params(self, n_features: int, rng: np.random.Generator) -> None:
         raise NotImplementedError
 
+    def parameter_count(self, n_features: int) -> int:
+        """How many numbers ``_init_params(n_features, ...)`` would allocate, without
+        allocating them (a model file is checked against it first)."""
+        raise NotImplementedError
+
     def _live_params(self) -> dict[str, np.ndarray]:
         raise NotImplementedError
 

@@ -78,6 +78,9 @@ class LinearModel(GradientDescentEstimator):
         self._check_is_fitted()
         return float(self._theta[-1])
 
+    def parameter_count(self, n_features: int) -> int:
+        return n_features + 1  # coef and intercept
+
     def _init_params(self, n_features: int, rng: np.random.Generator) -> None:
         self._theta = np.zeros(n_features + 1)
         self._theta_grad = np.empty(n_features + 1)

@@ -89,8 +89,12 @@ class MLPRegressorGD(RegressorMixin, GradientDescentEstimator):
 
     # -- the maths ---------------------------------------------------------------------------
 
+    def parameter_count(self, n_features: int) -> int:
+        # hidden layer: weight (n_features, hidden) and bias; output: weight (hidden, 1), bias
+        return (n_features + 2) * self.hidden + 1
+
     def _init_params(self, n_features: int, rng: np.random.Generator) -> None:
-        n_params = (n_features + 2) * self.hidden + 1
+        n_params = self.parameter_count(n_features)
         if n_params > MAX_PARAMETERS:
             raise ValueError(
                 f"hidden={self.hidden} with {n_features} features makes {n_params:,} parameters "
