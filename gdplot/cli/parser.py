@@ -65,6 +65,11 @@ def _learning_rate(text: str) -> float | str:
                       "a number > 0 or 'auto'")(text)
 
 
+def _port_flag(flag: str) -> Callable[[str], int]:
+    return _flag_type(int, lambda v, n: check_int(v, n, minimum=0, maximum=65535), flag,
+                      "a port number, 0 to 65535")
+
+
 def _test_size(value: float, flag: str) -> float:
     value = check_real(value, flag, minimum=0)
     if value >= 1:
@@ -167,8 +172,41 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="show progress even when stderr is not a terminal (plain lines)",
     )
+    train.add_argument(
+        "--serve",
+        nargs="?",
+        const=8000,
+        type=_port_flag("--serve"),
+        metavar="PORT",
+        help="serve --out's plots at http://127.0.0.1:PORT/ while training, and after it "
+        "until Ctrl-C (PORT default 8000; 0: any free one); see `gdplot serve`",
+    )
     _add_output_arguments(train)
     train.set_defaults(run=_command("gdplot.cli.train", "run_train"))
+
+    serve = commands.add_parser(
+        "serve",
+        help="watch every run under DIR in a browser, live",
+        description="Serve a read-only page of every gdplot run under DIR (DIR itself and "
+        "each folder below it holding a run's manifest, runs started later too): their "
+        "newest plots side by side, their loss curves overlaid, following new frames as "
+        "they land. Prints the address on stdout; Ctrl-C stops it. A sweep is one --out "
+        "folder per run under DIR: gdplot train ... --out DIR/lr-0.1.",
+    )
+    serve.add_argument("dir", metavar="DIR", type=Path, help="folder holding the runs")
+    serve.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1: this machine only; 0.0.0.0 shares "
+        "the page with anyone who can reach this machine, without a login)",
+    )
+    serve.add_argument(
+        "--port",
+        type=_port_flag("--port"),
+        default=8000,
+        help="port to listen on (default 8000; 0: any free one, printed)",
+    )
+    serve.set_defaults(run=_command("gdplot.cli.serve", "run_serve"))
 
     predict = commands.add_parser(
         "predict",
@@ -204,8 +242,8 @@ def _add_output_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _command(module: str, name: str) -> Callable[[argparse.Namespace], int]:
     """The command function ``name`` of ``module``, imported when the command runs: so
-    ``predict`` (and a refusal of a bad model file) never imports the plotting code, with
-    matplotlib, that ``train`` and ``demo`` need."""
+    ``predict`` (and a refusal of a bad model file) and ``serve`` never import the plotting
+    code, with matplotlib, that ``train`` and ``demo`` need."""
 
     def run(args: argparse.Namespace) -> int:
         return getattr(importlib.import_module(module), name)(args)

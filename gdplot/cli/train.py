@@ -29,6 +29,7 @@ from gdplot.cli.runs import (
     with_run_folder,
     written_paths,
 )
+from gdplot.cli.serve import serve_until_interrupted, start_server
 from gdplot.data.csv_text import DataError
 from gdplot.data.model_files import (
     TrainedModel,
@@ -42,6 +43,8 @@ from gdplot.data.tables import LARGEST_VALUE, load_table
 from gdplot.models.convergence import ConvergenceWarning
 from gdplot.models.divergence import DivergenceError
 from gdplot.plots.renderers import renderer_problem
+from gdplot.plots.status import RunStatusCallback
+from gdplot.web import RunServer
 from taskqueue import TaskQueue
 
 # --------------------------------------------------------------------------- train
@@ -76,7 +79,15 @@ def run_train(args: argparse.Namespace) -> int:
     run = _read_training_input(args)  # every input error, before anything is written
     for message in run.notices:
         note(message)
-    return with_run_folder(args.out, lambda folder: _train(run, folder))
+    served: list[RunServer] = []  # --serve's server, started once the folder is held
+    try:
+        status = with_run_folder(args.out, lambda folder: _train(run, folder, served))
+    except BaseException:
+        for server in served:
+            server.close()
+        raise
+    # The folder's lock is released: the page is served on, with the run's final state.
+    return serve_until_interrupted(served[0], status) if served else status
 
 
 def _read_training_input(args: argparse.Namespace) -> TrainRun:
@@ -169,7 +180,7 @@ def _label_text(label: Any) -> str:
     return str(label)
 
 
-def _train(run: TrainRun, folder: RunFolder) -> int:
+def _train(run: TrainRun, folder: RunFolder, served: list[RunServer]) -> int:
     args, estimator = run.args, run.estimator
     classifier = is_classifier(estimator)
     X_train, y_train = run.X[run.train_rows], run.y[run.train_rows]
@@ -192,17 +203,24 @@ def _train(run: TrainRun, folder: RunFolder) -> int:
             executor=executor,
             names=plot_names,
         )
+        # The page's status line, written by the plot executor as plots are.
+        status = RunStatusCallback(folder.folder, executor=executor,
+                                   every=1 if executor is not None else every)
         removed = start_folder(folder, planned_paths(plots, args.epochs))
         if removed:
             note(f"removed {plot_files(removed)} of the previous run from {folder.folder}/")
         _print_scaling(run, y_train, classifier)  # only once the folder is ours
+        if args.serve is not None:
+            served.append(start_server(folder.folder, "127.0.0.1", args.serve, flag="--serve",
+                                       in_thread=True))
+            print(f"serving {folder.folder}/ at {served[0].url}", flush=True)
         start = time.perf_counter()
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", ConvergenceWarning)
                 model = TrainedModel.fit(
                     estimator, X_train, y_train, feature_names=run.feature_names,
-                    target_name=run.target_name, callbacks=[*plots, *progress],
+                    target_name=run.target_name, callbacks=[*plots, status, *progress],
                     validation_data=validation,
                 )
         # On failure the manifest keeps listing every file the run planned: renders still in
@@ -213,8 +231,10 @@ def _train(run: TrainRun, folder: RunFolder) -> int:
                 auto_lr=args.lr == "auto",
                 auto_works=True,  # every model takes lr="auto"
             )
+            status.failed(message)
             raise CommandError(f"{args.model}: {message}", TRAINING_ERROR) from None
         except (ValueError, TypeError, OSError) as exc:  # bad input, or a folder gone
+            status.failed(str(exc))
             raise CommandError(f"{args.model}: {exc}", USAGE_ERROR) from None
         finally:
             for bar in progress:
@@ -241,7 +261,7 @@ def _train(run: TrainRun, folder: RunFolder) -> int:
                 ) from None
             print(f"saved the model to {args.save}")
         queue = executor if isinstance(executor, TaskQueue) else None
-        wait_for_plots(queue, plots, show_progress=show_progress)
+        wait_for_plots(queue, [*plots, status], show_progress=show_progress)
         written = folder.finish(written_paths(plots))
         print(f"{plot_files(len(written))} in {folder.folder}/")
         for warning in caught:

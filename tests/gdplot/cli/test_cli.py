@@ -23,6 +23,7 @@ from gdplot.cli import main
 from gdplot.cli.runs import plot_files, wait_for_plots
 from gdplot.data.datasets import make_classification, make_regression
 from gdplot.data.run_folder import LOCK_NAME, MANIFEST_NAME
+from gdplot.data.run_status import STATUS_NAME
 from taskqueue import TaskQueue
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -55,9 +56,11 @@ def train_argv(csv: Path, out: Path, options: str = "", target: str = "price") -
 
 
 def assert_pngs(folder: Path, users: tuple[str, ...] = ()) -> list[str]:
-    """The plot files in ``folder``, all whole PNGs; gdplot's manifest is there, its lock not;
-    ``users`` are the user's own files, left out."""
-    names = sorted(p.name for p in folder.iterdir() if p.name not in (MANIFEST_NAME, *users))
+    """The plot files in ``folder``, all whole PNGs; gdplot's manifest and run status are
+    there, its lock not; ``users`` are the user's own files, left out."""
+    assert (folder / STATUS_NAME).is_file()
+    names = sorted(p.name for p in folder.iterdir()
+                   if p.name not in (MANIFEST_NAME, STATUS_NAME, *users))
     assert not [n for n in names if n.startswith(".")], "temp or lock files left behind"
     for name in names:
         with Image.open(folder / name) as image:

@@ -20,6 +20,7 @@ from PIL import Image
 
 from gdplot.cli import main
 from gdplot.data.run_folder import MANIFEST_NAME
+from gdplot.data.run_status import STATUS_NAME
 
 BUDGETS = [
     pytest.param(30, id="30-examples"),
@@ -40,9 +41,10 @@ def assert_one_error_line(err: str, *fragments: str) -> None:
 
 
 def assert_nothing_half_written(out: Path, *, expect_empty: bool) -> None:
-    """No temp files; every file left is a complete image (but gdplot's manifest of them);
-    nothing at all if ``expect_empty``."""
-    files = sorted(p for p in out.rglob("*") if p.name != MANIFEST_NAME) if out.exists() else []
+    """No temp files; every file left is a complete image (but gdplot's manifest of them and
+    run-status file); nothing at all if ``expect_empty``."""
+    files = sorted(p for p in out.rglob("*") if p.name not in (MANIFEST_NAME, STATUS_NAME)
+                   ) if out.exists() else []
     if expect_empty:
         assert files == [], f"files written although the input was refused: {files}"
     for path in files:
