@@ -25,17 +25,20 @@ IPython is imported only here, and only when a view is started in a kernel.
 
 from __future__ import annotations
 
+import atexit
 import base64
 import contextvars
 import math
+import multiprocessing
 import sys
 import threading
 import time
 import warnings
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["DEFAULT_FPS", "NotebookView", "kernel_shell", "warn_no_kernel"]
+__all__ = ["DEFAULT_FPS", "NotebookView", "kernel_shell", "shared_renderer", "warn_no_kernel"]
 
 #: Frames a second a view sends by default: enough to watch, little enough to cost nothing.
 DEFAULT_FPS = 4.0
@@ -76,6 +79,60 @@ def warn_no_kernel(what: str) -> None:
     )
 
 
+# The kernel's rendering process (see shared_renderer); guarded by _shared_lock.
+_shared: ProcessPoolExecutor | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_renderer() -> ProcessPoolExecutor:
+    """The rendering process of this kernel: what ``show=True`` with ``executor=None`` uses.
+
+    One worker process, started on first use and reused by every later fit (so only the
+    first fit pays for its start, on the other core), shut down when the interpreter exits.
+    A render in another process holds none of the kernel's GIL, so even a fresh figure's
+    first layout costs training nothing; only the snapshot is pickled here. It starts from
+    a fresh interpreter (forkserver, else spawn), never a fork of the kernel's threads,
+    and warms up (imports, fonts) as soon as it starts.
+    """
+    global _shared
+    with _shared_lock:
+        broken = _shared is not None and getattr(_shared, "_broken", False)
+        if _shared is None or broken:
+            methods = multiprocessing.get_all_start_methods()
+            context = multiprocessing.get_context(
+                "forkserver" if "forkserver" in methods else "spawn")
+            _shared = ProcessPoolExecutor(1, mp_context=context, initializer=_start_worker)
+            _shared.submit(int)  # start the worker now, not at the first frame
+            if not broken:
+                atexit.register(_shutdown_shared)
+        return _shared
+
+
+def _shutdown_shared() -> None:
+    global _shared
+    with _shared_lock:
+        executor, _shared = _shared, None
+    if executor is not None:
+        executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _start_worker() -> None:
+    """In the rendering process: ignore Ctrl-C (interrupting the kernel signals its whole
+    process group, and a cell's interruption must not break the renderer), import the
+    renderers and draw one throwaway text, so fonts are loaded before the first frame."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    import gdplot.renderers  # noqa: F401  (what every frame unpickles)
+
+    figure = Figure(figsize=(1, 1))
+    figure.text(0.5, 0.5, "0.1 epoch")
+    FigureCanvasAgg(figure).draw()
+
+
 @dataclass(frozen=True)
 class _Frame:
     epoch: int
@@ -114,6 +171,7 @@ class NotebookView:
         self._changed = threading.Condition()
         self._waiting: _Frame | None = None
         self._newest_epoch = -1  # the newest epoch offered: older frames are out of date
+        self._final_epoch = math.inf  # the run's last epoch, once finish() says it
         self._next_request = 0.0  # monotonic time after which due() says yes again
         self._next_send = 0.0
         self._final_sent = False
@@ -151,11 +209,24 @@ class NotebookView:
         self._next_request = now + self.interval
         return True
 
+    def finish(self, epoch: int) -> None:
+        """Training ended after ``epoch``: that epoch's frame is the final one, sent as soon
+        as it arrives (or already sent)."""
+        with self._changed:
+            self._final_epoch = epoch
+            waiting = self._waiting
+            if waiting is not None and waiting.epoch >= epoch:
+                self._waiting = _Frame(waiting.epoch, waiting.png, True)
+            elif self.shown is not None and self.shown.epoch >= epoch:
+                self._final_sent = True
+            self._changed.notify_all()
+
     # -- any thread ---------------------------------------------------------------------------
 
     def offer(self, epoch: int, png: bytes, *, final: bool = False) -> None:
         """A rendered frame of ``epoch``: it replaces a frame still waiting, unless older."""
         with self._changed:
+            final = final or epoch >= self._final_epoch
             if epoch < self._newest_epoch and not final:
                 self.skipped += 1
                 return
@@ -210,10 +281,10 @@ class NotebookView:
                     self.shown = frame
                     self.sent += 1
                     self._next_send = time.monotonic() + self.interval
-                    if frame.final:
+                    if frame.final or frame.epoch >= self._final_epoch:
                         self._final_sent = True
                     self._changed.notify_all()
-            if frame.final:
+            if self._final_sent:
                 return
 
     def _update(self, frame: _Frame) -> None:
