@@ -38,7 +38,8 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["DEFAULT_FPS", "NotebookView", "kernel_shell", "shared_renderer", "warn_no_kernel"]
+__all__ = ["DEFAULT_FPS", "NotebookLine", "NotebookView", "kernel_shell", "shared_renderer",
+           "warn_no_kernel"]
 
 #: Frames a second a view sends by default: enough to watch, little enough to cost nothing.
 DEFAULT_FPS = 4.0
@@ -292,3 +293,38 @@ class NotebookView:
 
         update_display(_bundle(frame.png, f"<gdplot {self.name}, epoch {frame.epoch}>"),
                        raw=True, display_id=self.display_id)
+
+
+class NotebookLine:
+    """A progress line for a notebook: one HTML display updated in place (as tqdm.auto does),
+    instead of a line of text per update on stderr. The same interface as
+    :class:`gdplot.progress.ProgressLine`; called on the training thread, so every update
+    goes out with the running cell's parent header."""
+
+    dynamic = True
+
+    def __init__(self, columns: int = 100) -> None:
+        self._columns = columns
+        self._handle: Any = None
+        self._text = ""
+
+    def columns(self) -> int:
+        return self._columns
+
+    def show(self, text: str) -> None:
+        if text == self._text:
+            return
+        from html import escape
+
+        from IPython.display import display
+
+        bundle = {"text/plain": text,
+                  "text/html": f'<pre style="margin: 0">{escape(text)}</pre>'}
+        if self._handle is None:
+            self._handle = display(bundle, raw=True, display_id=True)
+        else:
+            self._handle.update(bundle, raw=True)
+        self._text = text
+
+    def close(self) -> None:
+        """The bar stays as last shown."""
