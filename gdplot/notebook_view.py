@@ -30,6 +30,7 @@ import base64
 import contextvars
 import math
 import multiprocessing
+import re
 import sys
 import threading
 import time
@@ -295,6 +296,20 @@ class NotebookView:
                        raw=True, display_id=self.display_id)
 
 
+def _progress_html(text: str) -> str:
+    """The bar's text as HTML: its ``[###---]`` drawn as a ``<progress>`` element."""
+    from html import escape
+
+    bar = re.search(r" \[(#*)(-*)\] ", text)
+    if bar is None:
+        return f'<pre style="margin: 0">{escape(text)}</pre>'
+    done, total = len(bar.group(1)), len(bar.group(1)) + len(bar.group(2))
+    return (f'<div style="display: flex; align-items: center; gap: 0.5em">'
+            f'<code>{escape(text[:bar.start()])}</code>'
+            f'<progress value="{done}" max="{total}" style="width: 12em"></progress>'
+            f'<code>{escape(text[bar.end():])}</code></div>')
+
+
 class NotebookLine:
     """A progress line for a notebook: one HTML display updated in place (as tqdm.auto does),
     instead of a line of text per update on stderr. The same interface as
@@ -314,12 +329,9 @@ class NotebookLine:
     def show(self, text: str) -> None:
         if text == self._text:
             return
-        from html import escape
-
         from IPython.display import display
 
-        bundle = {"text/plain": text,
-                  "text/html": f'<pre style="margin: 0">{escape(text)}</pre>'}
+        bundle = {"text/plain": text, "text/html": _progress_html(text)}
         if self._handle is None:
             self._handle = display(bundle, raw=True, display_id=True)
         else:
