@@ -80,10 +80,17 @@ class LiveLossPlot:
 }
 
 
-def _available(way: str) -> str | None:
+def _available(way: str, quick: bool) -> str | None:
     """Why ``way`` cannot be measured here, or ``None``."""
+    try:
+        import ipykernel  # noqa: F401
+        import jupyter_client  # noqa: F401
+    except ImportError as exc:
+        return f"no Jupyter kernel to drive: {exc}"
     if way != "livelossplot":
         return None
+    if quick:
+        return "left out of a quick run"
     try:
         import livelossplot  # noqa: F401
     except ImportError as exc:
@@ -116,7 +123,7 @@ def run(*, quick: bool = False, repeat: int | None = None,
     workloads = {"reference": QUICK_EPOCHS if quick else REFERENCE_EPOCHS}
     if not quick:
         workloads["about 4 s"] = LONG_EPOCHS
-    skipped = {way: why for way in WAYS if (why := _available(way))}
+    skipped = {way: why for way in WAYS if (why := _available(way, quick))}
     rows = []
     raw: dict[tuple[str, str], list[dict[str, float]]] = {}
     for round_index in range(rounds):
@@ -196,8 +203,13 @@ def chart(section: dict):
     """Grouped bars: first and second plotted fit over no plots, per loop and way."""
     from benchmarks.report import _bar_chart, _new_figure
 
-    workloads = list(section["settings"]["workloads"])
-    fig, axes_list = _new_figure(len(workloads), 3.6)
+    workloads = [name for name in section["settings"]["workloads"]
+                 if any(row["workload"] == name for row in section["rows"])]
+    fig, axes_list = _new_figure(max(len(workloads), 1), 3.6)
+    if not workloads:
+        axes_list[0].text(0.5, 0.5, "not measured: " + "; ".join(
+            sorted(set(section.get("skipped", {}).values()))), ha="center", va="center")
+        axes_list[0].set_axis_off()
     for axes, workload in zip(axes_list, workloads):
         rows = [row for row in section["rows"] if row["workload"] == workload]
         _bar_chart(axes, [row["way"] for row in rows],
