@@ -45,9 +45,6 @@ __all__ = ["DEFAULT_FPS", "NotebookLine", "NotebookView", "kernel_shell", "share
 #: Frames a second a view sends by default: enough to watch, little enough to cost nothing.
 DEFAULT_FPS = 4.0
 
-_warned_no_kernel = False
-
-
 def kernel_shell() -> Any | None:
     """The IPython shell of the Jupyter kernel this code runs in, or ``None`` outside one.
 
@@ -68,16 +65,13 @@ def kernel_shell() -> Any | None:
 
 
 def warn_no_kernel(what: str) -> None:
-    """Warn, once per process, that ``show=True`` has no notebook to show ``what`` in."""
-    global _warned_no_kernel
-    if _warned_no_kernel:
-        return
-    _warned_no_kernel = True
+    """Warn that ``show=True`` has no notebook to show ``what`` in (a ``UserWarning`` from
+    one line of gdplot, so Python's default filter shows it once however many fits)."""
     warnings.warn(
         f"show=True: not running in a Jupyter kernel, so there is no notebook to show "
         f"{what} in; plots are written to files only",
         UserWarning,
-        stacklevel=3,
+        stacklevel=2,
     )
 
 
