@@ -255,3 +255,20 @@ def test_view_finish_after_the_last_frame_was_sent():
         view.wait(0.01)
     view.finish(7)
     assert view.wait(0) and view.updates == [7]
+
+
+def test_executor_none_renders_in_one_kernel_process_reused_by_later_fits(kernel):
+    run = kernel.run(textwrap.dedent("""
+        import os, threading
+        from gdplot import notebook_view
+        pids = []
+        for _ in range(2):
+            cb = PlotCallback("loss", out_dir=None, show=True, fps=25)
+            mlp(20).fit(X, y, callbacks=[cb])
+            pids.append(sorted(notebook_view.shared_renderer()._processes))
+        print(pids, os.getpid())
+        """))
+    pids, kernel_pid = run.stdout.rsplit("]", 1)
+    first, second = ast.literal_eval(pids + "]")
+    assert first == second and len(first) == 1 and first[0] != int(kernel_pid)
+    assert len(run.own("display_data")) == 2
