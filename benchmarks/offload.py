@@ -8,7 +8,7 @@ every few of them. Modes:
 - ``sync``: ``PlotCallback(executor=None)``, rendering on the training thread;
 - ``thread x1/x2/x4``: a ``TaskQueue`` with 1, 2 or 4 workers, every frame rendered. The
   run's first frame finds its background drawn by an earlier run of the same figure (the
-  ``sync`` run of the round, in this process; see ``gdplot.backgrounds``);
+  ``sync`` run of the round, in this process; see ``gdplot.plots.backgrounds``);
 - ``thread x1, cold``: the same with the process's store of drawn backgrounds emptied first,
   as in a process's first run: the worker draws the whole figure once, holding the GIL;
 - ``latest``: ``coalesce=True`` on a 1-worker ``TaskQueue``: ``add_latest``, one live file,
@@ -40,11 +40,11 @@ from pathlib import Path
 
 from benchmarks.measure import figure, per_round_ratio, repetitions
 from gdplot import LinearRegressionGD
-from gdplot.callbacks import PlotCallback
-from gdplot.data import make_regression
+from gdplot.plots.callbacks import PlotCallback
+from gdplot.data.datasets import make_regression
 from gdplot.atomic import atomic_writer
-from gdplot.backgrounds import backgrounds
-from gdplot.renderers import RENDERERS
+from gdplot.plots.backgrounds import backgrounds
+from gdplot.plots.renderers import RENDERERS
 from taskqueue import TaskQueue
 
 __all__ = ["run", "SimulatedNetworkWrite"]

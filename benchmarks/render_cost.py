@@ -7,7 +7,7 @@ Each renderer draws a snapshot taken from a real 1,000-epoch fit (so the loss pl
   build, solve the layout, draw everything, encode), with no background to reuse (the
   process's store of drawn backgrounds emptied first): a run's first frame, the first time;
 - ``reused``: a run's first frame when an earlier run drew the same background (same data,
-  texts and axes; see ``gdplot.backgrounds``): build the figure, restore the stored pixels,
+  texts and axes; see ``gdplot.plots.backgrounds``): build the figure, restore the stored pixels,
   draw the changing artists, encode, write;
 - ``cached``: the steady state of a live plot, the worker's figure of the run kept from the
   frame before: restore the background, draw the changing artists, encode, write.
@@ -33,12 +33,13 @@ import numpy as np
 
 from benchmarks.measure import figure, interleave, per_round_ratio, repetitions
 from gdplot import LinearRegressionGD, LogisticRegressionGD
-from gdplot import render as gdplot_render
+from gdplot.plots import live_plot
+from gdplot.plots import png as png_encoding
 from gdplot.atomic import write_bytes_atomic
-from gdplot.backgrounds import backgrounds
-from gdplot.data import make_classification, make_regression
-from gdplot.renderers import RENDERERS, figure_cache
-from gdplot.snapshot import Snapshot
+from gdplot.plots.backgrounds import backgrounds
+from gdplot.data.datasets import make_classification, make_regression
+from gdplot.plots.renderers import RENDERERS, figure_cache
+from gdplot.models.snapshot import Snapshot
 
 __all__ = ["run"]
 
@@ -100,7 +101,7 @@ def _cached_phases(name: str, snapshot: Snapshot, path: Path) -> Callable[[], di
         start = time.perf_counter()
         pixels = plot.frame(snapshot)
         drawn = time.perf_counter()
-        png = gdplot_render.encode_png(pixels)
+        png = png_encoding.encode_png(pixels)
         encoded = time.perf_counter()
         write_bytes_atomic(path, png)
         written = time.perf_counter()
@@ -146,8 +147,8 @@ def run(*, quick: bool = False, repeat: int | None = None,
     return {
         "title": "Render cost",
         "settings": {"repeat": rounds, "epochs": EPOCHS, "plot_sample_rows": N_SAMPLES,
-                     "figsize": list(gdplot_render.FIGSIZE), "dpi": gdplot_render.DPI,
-                     "png_compress_level": gdplot_render.PNG_COMPRESS_LEVEL},
+                     "figsize": list(live_plot.FIGSIZE), "dpi": png_encoding.DPI,
+                     "png_compress_level": png_encoding.PNG_COMPRESS_LEVEL},
         "per_plot_ms": per_plot,
         "cached_speedup": speedup,
         "loss_phases_ms": {phase: figure((p[phase] * 1e3 for p in phases), "ms")

@@ -28,8 +28,8 @@ from pathlib import Path
 
 from benchmarks.measure import figure, repetitions
 from gdplot import LinearRegressionGD
-from gdplot.data import make_regression
-from gdplot.renderers import render_loss
+from gdplot.data.datasets import make_regression
+from gdplot.plots.renderers import render_loss
 from taskqueue import TaskQueue
 
 __all__ = ["run"]

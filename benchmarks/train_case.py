@@ -97,7 +97,7 @@ def library_run(csv_path: str, mode: str, epochs: int, plot_every: int, out: str
     from concurrent.futures import ProcessPoolExecutor
 
     from gdplot import LogisticRegressionGD
-    from gdplot.callbacks import PlotCallback
+    from gdplot.plots.callbacks import PlotCallback
     from taskqueue import TaskQueue
 
     data = np.loadtxt(csv_path, delimiter=",", skiprows=1)

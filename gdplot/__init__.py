@@ -8,12 +8,12 @@ array([7.])
 
 from importlib import metadata as _metadata
 
-from gdplot.base import DivergenceError
-from gdplot.linear import LinearRegressionGD
-from gdplot.logistic import LogisticRegressionGD
-from gdplot.mlp import MLPRegressorGD
-from gdplot.persist import TrainedModel, load_model, save_model
-from gdplot.snapshot import Snapshot
+from gdplot.data.model_files import TrainedModel, load_model, save_model
+from gdplot.models.divergence import DivergenceError
+from gdplot.models.linear import LinearRegressionGD
+from gdplot.models.logistic import LogisticRegressionGD
+from gdplot.models.mlp import MLPRegressorGD
+from gdplot.models.snapshot import Snapshot
 from gdplot.validation import NotFittedError
 
 try:

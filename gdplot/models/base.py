@@ -1,0 +1,473 @@
+"""The training loop every estimator shares; subclasses supply only the maths.
+
+``GradientDescentEstimator`` owns the hyper-parameters (scikit-learn style: ``__init__`` only
+stores them, ``fit`` validates them), the epoch and batch loop, the divergence check, the
+callbacks and snapshots. A subclass implements:
+
+- ``_init_params(n_features, rng)``: create the parameter arrays, updated in place afterwards;
+- ``_live_params()``: those arrays by their ``Snapshot.params`` names (views, not copies);
+- ``_flat_params()``: the parameters as one vector for ``Snapshot.path``, or ``None``;
+- ``_loss(X, y)``: the training loss on ``X`` ``(n, n_features)``, ``y`` ``(n,)``, a float;
+- ``_gradients(X, y)``: ``(param, gradient of the loss)`` pairs for one batch.
+
+The optimiser (plain gradient descent, ``param -= lr * grad``) lives here, in ``_take_step``,
+not in the parameters' owners.
+
+Divergence is a ``DivergenceError``: a loss or parameters no longer finite, a loss grown
+``DIVERGENCE_GROWTH``-fold, or a run that ends with its loss above where it started. Its
+message suggests a learning rate, computed from the data where the model allows (see
+``gdplot.models.learning_rate``, which ``lr="auto"`` uses too).
+
+If ``fit`` raises anything (bad input, ``DivergenceError``, an exception from a callback, a
+``KeyboardInterrupt``) the estimator is left *unfitted*: a half-trained or diverged model is
+never mistaken for a fitted one, and no NaN weights are left behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import secrets
+from typing import Any, ClassVar, NamedTuple
+
+import numpy as np
+
+from gdplot.models.divergence import (
+    DIVERGENCE_GROWTH,
+    DivergenceError,
+    rescaling_advice,
+)
+from gdplot.models.epochs import epoch_data
+from gdplot.models.learning_rate import auto_learning_rate
+from gdplot.models.maths import ModelMaths
+from gdplot.models.snapshot import Snapshot
+from gdplot.validation import (
+    NotFittedError,
+    check_bool,
+    check_int,
+    check_learning_rate,
+    check_n_features,
+    check_random_state,
+    check_target,
+    check_X,
+)
+
+_HOOK_NAMES = ("on_train_begin", "on_epoch_end", "on_train_end")
+
+#: The loss history and the parameter path keep one entry per epoch, preallocated.
+MAX_EPOCHS = 10**8
+
+_TINY = np.finfo(np.float64).tiny
+
+
+class _Diverged(Exception):
+    """Raised inside the training loop, which turns it into a ``DivergenceError`` with advice
+    computed from the training data."""
+
+    def __init__(self, what: str, epoch: int) -> None:
+        super().__init__(what)
+        self.what = what
+        self.epoch = epoch
+
+
+class FitSettings(NamedTuple):
+    """The hyper-parameters as validated at the start of ``fit`` (``lr`` may be ``"auto"``
+    until the data are checked; training sees a number)."""
+
+    lr: float | str
+    epochs: int
+    batch_size: int | None
+    shuffle: bool
+    rng: np.random.Generator
+
+
+class GradientDescentEstimator:
+    """Base class: hyper-parameters, the training loop, callbacks and snapshots.
+
+    Parameters:
+        lr: learning rate, a finite number > 0, or ``"auto"`` for models with a
+            ``lipschitz_factor`` (linear and logistic regression): ``1 / L`` computed from the
+            training data, with ``L`` the Lipschitz constant of the loss's gradient, at which
+            full-batch descent lowers the loss at every epoch however the features are scaled
+            (for mini-batches, the batch-size-aware rate of ``gdplot.models.learning_rate``).
+        epochs: passes over the training set, an int >= 1.
+        batch_size: rows per gradient step. ``None``: full-batch gradient descent; ``1``:
+            stochastic; ``k``: mini-batch (the last batch of an epoch may be smaller). A value
+            >= ``n_samples`` is full-batch.
+        shuffle: reshuffle the rows every epoch (ignored for full-batch, where order cannot
+            matter).
+        random_state: ``None``, an int seed or a ``numpy.random.Generator``; the same int gives
+            bitwise the same fit.
+
+    Learned attributes (set by ``fit``): ``n_features_in_``, ``lr_`` (the learning rate used:
+    ``lr``, or the computed one for ``"auto"``), ``initial_loss_`` (loss before the
+    first step), ``history_`` (loss over the whole training set after each epoch, shape
+    ``(n_iter_,)``), ``n_iter_`` (epochs run), ``n_steps_`` (gradient steps taken).
+    """
+
+    #: The most rows of the training data a ``Snapshot`` carries for plotting.
+    plot_sample_size: ClassVar[int] = 2000
+    #: The model's maths, registered in its own module (see ``gdplot.models.maths``).
+    maths: ClassVar[ModelMaths]
+
+    def __init__(
+        self,
+        *,
+        lr: float = 0.01,
+        epochs: int = 100,
+        batch_size: int | None = None,
+        shuffle: bool = True,
+        random_state: int | np.random.Generator | None = None,
+    ) -> None:
+        self.lr = lr
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.random_state = random_state
+
+    # -- hyper-parameters -----------------------------------------------------------------
+
+    @classmethod
+    def _init_signature(cls) -> dict[str, inspect.Parameter]:
+        parameters = inspect.signature(cls.__init__).parameters
+        return {name: p for name, p in parameters.items() if name != "self"}
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """The constructor's parameters and their current values (``deep`` is accepted for
+        scikit-learn compatibility; there are no nested estimators)."""
+        return {name: getattr(self, name) for name in self._init_signature()}
+
+    def set_params(self, **params: Any) -> GradientDescentEstimator:
+        """Set constructor parameters by name; an unknown name is a ``ValueError``. Returns
+        ``self``. Values are validated by the next ``fit``."""
+        valid = self._init_signature()
+        for name in params:
+            if name not in valid:
+                raise ValueError(
+                    f"invalid parameter {name!r} for {type(self).__name__}; "
+                    f"valid parameters are: {', '.join(valid)}"
+                )
+        for name, value in params.items():
+            setattr(self, name, value)
+        return self
+
+    def __repr__(self) -> str:
+        def is_default(value: Any, default: Any) -> bool:
+            return value is default or (type(value) is type(default) and value == default)
+
+        signature = self._init_signature()
+        changed = [
+            f"{name}={value!r}"
+            for name, value in self.get_params().items()
+            if not is_default(value, signature[name].default)
+        ]
+        return f"{type(self).__name__}({', '.join(changed)})"
+
+    def validate_params(self) -> FitSettings:
+        """Validate the hyper-parameters; subclasses extend this to check their own."""
+        lr = check_learning_rate(self.lr, allow_auto=True)
+        if lr == "auto" and self.maths.lipschitz_factor is None:
+            raise ValueError(
+                f"lr='auto' needs a model whose loss gradient has a known Lipschitz constant "
+                f"(linear or logistic regression); {type(self).__name__} needs a number, "
+                "e.g. lr=0.01"
+            )
+        return FitSettings(
+            lr=lr,
+            epochs=check_int(self.epochs, "epochs", maximum=MAX_EPOCHS),
+            batch_size=check_int(self.batch_size, "batch_size", allow_none=True),
+            shuffle=check_bool(self.shuffle, "shuffle"),
+            rng=check_random_state(self.random_state),
+        )
+
+    # -- fitting --------------------------------------------------------------------------
+
+    def fit(self, X: Any, y: Any, callbacks: Any = ()) -> GradientDescentEstimator:
+        """Train on ``X`` ``(n_samples, n_features)`` and ``y`` ``(n_samples,)``. Returns ``self``.
+
+        ``callbacks``: a list of objects defining any of ``on_train_begin(estimator)``,
+        ``on_epoch_end(estimator, epoch)`` (``epoch`` 1-based) and ``on_train_end(estimator)``
+        (called only when training completes). They may call ``estimator.snapshot()``.
+        """
+        self._forget_fit()
+        try:
+            settings = self.validate_params()
+            X = check_X(X)
+            y = self._check_fit_target(y, X.shape[0])
+            hooks = _collect_hooks(callbacks)
+            if settings.lr == "auto":
+                rate = auto_learning_rate(self.maths, X, settings.batch_size)
+                settings = settings._replace(lr=rate)
+            self._train(X, y, settings, hooks)
+        except BaseException:
+            self._forget_fit()
+            raise
+        return self
+
+    def _check_fit_target(self, y: Any, n_samples: int) -> np.ndarray:
+        """The training target as float64 ``(n_samples,)``; classifiers encode labels here."""
+        return check_target(y, n_samples)
+
+    def _forget_fit(self) -> None:
+        # What fit creates: learned attributes end in "_", private training state starts with it.
+        for name in [name for name in vars(self) if name.endswith("_") or name.startswith("_")]:
+            delattr(self, name)
+
+    def _train(
+        self, X: np.ndarray, y: np.ndarray, settings: FitSettings, hooks: dict[str, list]
+    ) -> None:
+        try:
+            self._run_epochs(X, y, settings, hooks)
+        except _Diverged as diverged:
+            raise self._divergence_error(diverged, X, y, settings) from None
+        for hook in hooks["on_train_end"]:
+            hook(self)
+
+    def _run_epochs(
+        self, X: np.ndarray, y: np.ndarray, settings: FitSettings, hooks: dict[str, list]
+    ) -> None:
+        self._start_training(X, y, settings)
+        for hook in hooks["on_train_begin"]:
+            hook(self)
+        n_samples = X.shape[0]
+        batch_size = min(settings.batch_size or n_samples, n_samples)
+        batch_starts = range(0, n_samples, batch_size)
+        epochs = epoch_data(
+            X,
+            y,
+            shuffle=settings.shuffle and batch_size < n_samples,
+            rng=settings.rng,
+            epochs=settings.epochs,
+        )
+        with contextlib.closing(epochs):  # stops the prefetch helper if training fails
+            for epoch, (X_epoch, y_epoch) in enumerate(epochs, start=1):
+                # Overflow is how divergence starts; _end_epoch reports it as DivergenceError.
+                with np.errstate(over="ignore", invalid="ignore"):
+                    for start in batch_starts:
+                        stop = start + batch_size
+                        self._take_step(X_epoch[start:stop], y_epoch[start:stop], settings.lr)
+                    loss = self._loss(X, y)
+                self.n_steps_ += len(batch_starts)
+                self._end_epoch(epoch, loss)
+                for hook in hooks["on_epoch_end"]:
+                    hook(self, epoch)
+        if self.history_[-1] > self.initial_loss_:  # epochs >= 1, so history_ is not empty
+            raise _Diverged(
+                f"the loss ended at {self.history_[-1]:.4g}, above where it started "
+                f"({self.initial_loss_:.4g}),",
+                self.n_iter_,
+            )
+
+    def _start_training(self, X: np.ndarray, y: np.ndarray, settings: FitSettings) -> None:
+        """Initial parameters, the buffers for history and path, and the plotting sample."""
+        self._init_params(X.shape[1], settings.rng)
+        self.n_features_in_ = X.shape[1]
+        self.lr_ = settings.lr
+        self._fit_description = repr(self)
+        self._plot_X, self._plot_y = self._plot_sample(X, y)
+        start = self._flat_params()
+        try:
+            self._history = np.empty(settings.epochs)
+            self._path = None if start is None else np.empty((settings.epochs + 1, start.size))
+        except MemoryError:
+            size = settings.epochs * (1 if start is None else start.size + 2) * 8 / 2**30
+            raise ValueError(
+                f"epochs={settings.epochs} needs {size:.3g} GiB to record the loss history and "
+                "the parameter path of every epoch; use fewer epochs"
+            ) from None
+        self.history_ = self._history[:0]
+        if self._path is not None:
+            self._path[0] = start
+        self.n_iter_ = 0
+        self.n_steps_ = 0
+        with np.errstate(over="ignore", invalid="ignore"):
+            self.initial_loss_ = self._loss(X, y)
+        self._check_finite(self.initial_loss_, epoch=0)
+
+    def _end_epoch(self, epoch: int, loss: float) -> None:
+        """Check for divergence, then record the epoch's loss and parameters."""
+        self._check_finite(loss, epoch=epoch)
+        self._history[epoch - 1] = loss
+        self.history_ = self._history[:epoch]
+        if self._path is not None:
+            self._path[epoch] = self._flat_params()
+        self.n_iter_ = epoch
+
+    def _take_step(self, X: np.ndarray, y: np.ndarray, lr: float) -> None:
+        """One gradient-descent step on the batch ``X`` ``(m, n_features)``, ``y`` ``(m,)``."""
+        for param, grad in self._gradients(X, y):
+            param -= lr * grad
+
+    def _check_finite(self, loss: float, *, epoch: int) -> None:
+        """Raise ``_Diverged`` if the loss or the parameters stopped being finite, or if the
+        loss grew ``DIVERGENCE_GROWTH`` times past where it started: a step that large is no
+        oscillation but a blow-up that would overflow a few epochs later."""
+        params_finite = all(np.isfinite(p).all() for p in self._live_params().values())
+        exploded = epoch > 0 and loss > DIVERGENCE_GROWTH * max(self.initial_loss_, _TINY)
+        if np.isfinite(loss) and params_finite and not exploded:
+            return
+        if not params_finite:
+            what = "the parameters became non-finite"
+        elif exploded:
+            what = f"the loss grew from {self.initial_loss_:.4g} to {loss:.4g}"
+        else:
+            what = f"the loss became {loss}"
+        if epoch == 0:
+            raise DivergenceError(
+                f"{type(self).__name__}: the loss is {loss} before the first step; X or y is "
+                "too large for float64 arithmetic: rescale them (e.g. standardise the features)",
+                lr=self.lr_,
+                epoch=epoch,
+            )
+        raise _Diverged(what, epoch)
+
+    def _divergence_error(
+        self, diverged: _Diverged, X: np.ndarray, y: np.ndarray, settings: FitSettings
+    ) -> DivergenceError:
+        """The ``DivergenceError`` for ``diverged``, with a learning rate to try instead."""
+        lr = settings.lr
+        try:
+            computed = auto_learning_rate(self.maths, X, settings.batch_size)
+        except ValueError:  # X too large to square: the rescaling advice below is the answer
+            computed = None
+        if computed is not None and computed < lr:
+            suggested = computed
+            mini_batch = settings.batch_size is not None and settings.batch_size < X.shape[0]
+            batch = f" for batch_size={settings.batch_size}" if mini_batch else ""
+            advice = (
+                f"Try a smaller learning rate: lr={suggested:.3g}, computed from the data "
+                f"(1/L, L the Lipschitz constant of the loss gradient{batch}), or lr='auto'"
+            )
+        else:
+            suggested = lr / 10
+            advice = f"Try a smaller learning rate, e.g. lr={suggested:.3g}"
+        rescale = rescaling_advice(X, y if self.maths.task == "regression" else None)
+        used = f"lr='auto' ({lr:.3g})" if self.lr == "auto" else f"lr={lr!r}"
+        return DivergenceError(
+            f"{type(self).__name__} diverged at epoch {diverged.epoch}: {diverged.what} "
+            f"with {used}. {advice}{rescale}.",
+            lr=lr,
+            epoch=diverged.epoch,
+            suggested_lr=suggested,
+        )
+
+    def _plot_sample(self, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """At most ``plot_sample_size`` rows, picked by a fixed seed so that plotting never
+        changes the training's random stream; read-only copies shared by every snapshot."""
+        n_samples = X.shape[0]
+        size = check_int(self.plot_sample_size, "plot_sample_size")
+        if n_samples > size:
+            rows = np.sort(np.random.default_rng(0).choice(n_samples, size, replace=False))
+            sample_X, sample_y = X[rows], y[rows]
+        else:
+            sample_X, sample_y = X.copy(), y.copy()
+        sample_X.flags.writeable = False
+        sample_y.flags.writeable = False
+        return sample_X, sample_y
+
+    # -- after (or during) fit --------------------------------------------------------------
+
+    def _check_is_fitted(self) -> None:
+        if "n_features_in_" not in vars(self):
+            raise NotFittedError(
+                f"this {type(self).__name__} instance is not fitted yet; call fit(X, y) first"
+            )
+
+    def _check_predict_X(self, X: Any) -> np.ndarray:
+        self._check_is_fitted()
+        X = check_X(X)
+        check_n_features(X, self.n_features_in_, type(self).__name__)
+        return X
+
+    def snapshot(self, label: str = "") -> Snapshot:
+        """The current training state as a ``Snapshot`` (see ``gdplot.models.snapshot``).
+
+        Parameters are copied; history and path are read-only views of the epochs recorded
+        so far, which training never writes again (it appends), so a later render sees
+        exactly this moment; the plotting sample ``X``/``y`` is shared, read-only, by every
+        snapshot of the fit.
+        Usable from callbacks during ``fit`` (epoch 0 in ``on_train_begin``) and after it.
+        """
+        self._check_is_fitted()
+        if not isinstance(label, str):
+            raise TypeError(f"label must be a str, got label={label!r} ({type(label).__name__})")
+        epoch = self.n_iter_
+        # One id per fit (fit forgets every "_" attribute): renderers cache a figure per run.
+        run_id = vars(self).get("_run_id")
+        if run_id is None:
+            run_id = self._run_id = secrets.token_hex(8)
+        return Snapshot(
+            model=self.maths.kind,
+            epoch=epoch,
+            step=self.n_steps_,
+            loss=float(self._history[epoch - 1]) if epoch else self.initial_loss_,
+            params={name: np.array(param) for name, param in self._live_params().items()},
+            # Views, not copies: a live plot snapshots every epoch, and copying what grows
+            # with the epochs would make a long run quadratic in its epochs.
+            history=_frozen(self._history[:epoch]),
+            X=self._plot_X,
+            y=self._plot_y,
+            initial_loss=self.initial_loss_,
+            path=None if self._path is None else _frozen(self._path[: epoch + 1]),
+            label=label,
+            run_id=run_id,
+            epochs_total=self._history.size,
+            class_names=tuple(str(c) for c in getattr(self, "classes_", ())),
+            extra={"estimator": self._fit_description},
+        )
+
+    # -- the maths, supplied by subclasses ------------------------------------------------
+
+    def _init_params(self, n_features: int, rng: np.random.Generator) -> None:
+        raise NotImplementedError
+
+    def _live_params(self) -> dict[str, np.ndarray]:
+        raise NotImplementedError
+
+    def _flat_params(self) -> np.ndarray | None:
+        raise NotImplementedError
+
+    def _loss(self, X: np.ndarray, y: np.ndarray) -> float:
+        raise NotImplementedError
+
+    def _gradients(self, X: np.ndarray, y: np.ndarray) -> Any:
+        raise NotImplementedError
+
+
+class RegressorMixin:
+    """``score`` as the coefficient of determination R^2 of ``predict``."""
+
+    def score(self, X: Any, y: Any) -> float:
+        """R^2 of ``predict(X)`` against ``y`` ``(n_samples,)``: 1 is perfect, 0 is as good as
+        predicting the mean. A constant ``y`` scores 1.0 if predicted exactly, else 0.0."""
+        predicted = self.predict(X)
+        y = check_target(y, predicted.shape[0])
+        residual = np.sum((y - predicted) ** 2)
+        total = np.sum((y - y.mean()) ** 2)
+        if total == 0:
+            return 1.0 if residual == 0 else 0.0
+        return float(1.0 - residual / total)
+
+
+def _frozen(view: np.ndarray) -> np.ndarray:
+    """``view``, read-only: a snapshot's window on a buffer that training keeps appending to."""
+    view = view.view()
+    view.flags.writeable = False
+    return view
+
+
+def _collect_hooks(callbacks: Any) -> dict[str, list]:
+    """The callbacks' hook methods by hook name, in the callbacks' order."""
+    if isinstance(callbacks, (str, bytes)) or not hasattr(callbacks, "__iter__"):
+        raise TypeError(
+            f"callbacks must be a list of callback objects, got {callbacks!r}; "
+            "wrap a single callback in a list: callbacks=[callback]"
+        )
+    hooks: dict[str, list] = {name: [] for name in _HOOK_NAMES}
+    for callback in callbacks:
+        found = [name for name in _HOOK_NAMES if callable(getattr(callback, name, None))]
+        if not found:
+            raise TypeError(f"callback {callback!r} defines none of {', '.join(_HOOK_NAMES)}")
+        for name in found:
+            hooks[name].append(getattr(callback, name))
+    return hooks

@@ -1,0 +1,99 @@
+"""Line plots of a run: the loss per epoch, and the fitted curve over the data.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gdplot.models.snapshot import Snapshot
+from gdplot.plots.backgrounds import data_digest
+from gdplot.plots.live_plot import LivePlot, loss_axis, margins, nice_ceil
+
+
+class LossPlot(LivePlot):
+    """Loss per epoch so far (epoch 0: before training); log scale if it spans decades.
+
+    The x-axis runs to the run's last epoch when it is known; the y-axis grows in steps
+    (whole decades on a log scale, 1-2-5 steps on a linear one), so most frames only
+    redraw the line and the title.
+    """
+
+    what = "training loss"
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        super().__init__(snapshot)
+        ax = self.axes
+        (self.line,) = ax.plot([], [], markersize=3)
+        self._animate(self.line)
+        self._x_max = self._x_limit(snapshot)
+        self._scale, self._y_limits = loss_axis(self._curve(snapshot)[1])
+        ax.set_xlim(0, self._x_max)
+        ax.set_yscale(self._scale)
+        ax.set_ylim(*self._y_limits)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("loss")
+        ax.grid(True, alpha=0.3)
+        self._reuse_background(self._x_max, self._scale, self._y_limits)
+
+    @staticmethod
+    def _curve(snapshot: Snapshot) -> tuple[np.ndarray, np.ndarray]:
+        epochs = np.arange(1, len(snapshot.history) + 1)
+        losses = np.asarray(snapshot.history, dtype=float)
+        if np.isfinite(snapshot.initial_loss):
+            epochs = np.concatenate([[0], epochs])
+            losses = np.concatenate([[snapshot.initial_loss], losses])
+        return epochs, losses
+
+    @staticmethod
+    def _x_limit(snapshot: Snapshot) -> float:
+        if snapshot.epochs_total >= max(snapshot.epoch, 1):
+            return float(snapshot.epochs_total)
+        return nice_ceil(max(snapshot.epoch, 1))
+
+    def fits(self, snapshot: Snapshot) -> bool:
+        # In order, a run's limits only grow, so this is equality; a frame arriving late (from
+        # a second worker) is drawn on the wider axes already there instead of a new figure.
+        scale, (low, high) = loss_axis(self._curve(snapshot)[1])
+        return (self._x_limit(snapshot) == self._x_max and scale == self._scale
+                and self._y_limits[0] <= low and high <= self._y_limits[1])
+
+    def update(self, snapshot: Snapshot) -> None:
+        super().update(snapshot)
+        epochs, losses = self._curve(snapshot)
+        self.line.set_data(epochs, losses)
+        self.line.set_marker("o" if len(losses) < 30 else "None")
+
+
+class FitPlot(LivePlot):
+    """The data and the model's current curve over its single feature.
+
+    Regression: the prediction. Classification: the probability of class 1 over the 0/1
+    labels. The axes are fitted to the data (fixed for a run): a curve far off the data
+    leaves the axes, as it should.
+    """
+
+    what = "current fit"
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        super().__init__(snapshot)
+        ax = self.axes
+        x = np.asarray(snapshot.X[:, 0], dtype=float)
+        y = np.asarray(snapshot.y, dtype=float)
+        self._grid = np.linspace(x.min(), x.max(), 200)
+        maths = snapshot.maths
+        ax.scatter(x, y, s=10, alpha=0.5, label="data")
+        (self.curve,) = ax.plot([], [], color="C3", linewidth=2, label=maths.output_label)
+        self._animate(self.curve)
+        if maths.task == "classification":
+            ax.axhline(0.5, color="grey", linestyle=":", linewidth=1)
+            y = np.concatenate([y, [0.0, 1.0]])
+        ax.set_xlim(*margins(x))
+        ax.set_ylim(*margins(y))
+        ax.set_xlabel(snapshot.feature_name(0))
+        ax.set_ylabel(snapshot.target_label)
+        self._animate_legend()
+        self._reuse_background(data_digest(x, y), maths.task, maths.output_label)
+
+    def update(self, snapshot: Snapshot) -> None:
+        super().update(snapshot)
+        self.curve.set_data(self._grid, snapshot.decision(self._grid[:, None]))
