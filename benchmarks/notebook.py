@@ -44,7 +44,7 @@ SETUP = """
 import json, time
 import numpy as np
 from gdplot import MLPRegressorGD
-from gdplot.callbacks import PlotCallback
+from gdplot.plots import PlotCallback
 from taskqueue import TaskQueue
 rng = np.random.default_rng(0)
 X = rng.uniform(-3, 3, ({n}, 1))

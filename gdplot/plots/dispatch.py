@@ -25,7 +25,7 @@ import os
 import pickle
 import threading
 from collections.abc import Callable, Hashable
-from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from concurrent.futures import CancelledError, Executor, Future, ThreadPoolExecutor
 from typing import Any
 
 __all__ = ["RenderDispatcher", "check_sendable", "is_thread_based"]
@@ -142,6 +142,43 @@ class _CountedRender:
             count.finish()
 
 
+#: ``on_done(result, error)``: told how a render ended, on the thread it ended on.
+OnDone = Callable[[object, "BaseException | None"], None]
+
+
+class _Reporting:
+    """A render run in this process (inline or on a TaskQueue) that tells ``on_done`` how it
+    ended. Dropped unrun, it tells nothing: a newer frame replaced it, or the queue let it go."""
+
+    __slots__ = ("_fn", "_on_done")
+
+    def __init__(self, fn: Callable[..., object], on_done: OnDone) -> None:
+        self._fn = fn
+        self._on_done = on_done
+
+    @property
+    def __name__(self) -> str:
+        return getattr(self._fn, "__name__", repr(self._fn))
+
+    def __call__(self, *args: object) -> object:
+        try:
+            result = self._fn(*args)
+        except BaseException as exc:
+            self._on_done(None, exc)
+            raise
+        self._on_done(result, None)
+        return result
+
+
+def _report(future: Future[Any], on_done: OnDone) -> None:
+    if future.cancelled():
+        on_done(None, CancelledError())
+    elif (error := future.exception()) is not None:
+        on_done(None, error)
+    else:
+        on_done(future.result(), None)
+
+
 class _LiveSlot:
     """One live plot on a plain executor: is a render in flight, and the newest frame waiting."""
 
@@ -149,7 +186,7 @@ class _LiveSlot:
 
     def __init__(self) -> None:
         self.in_flight = False
-        self.waiting: tuple[Callable[..., object], tuple] | None = None
+        self.waiting: tuple[Callable[..., object], tuple, OnDone | None] | None = None
 
 
 class _FitRenders:
@@ -167,7 +204,7 @@ class _FitRenders:
         self.live: dict[Hashable, _LiveSlot] = {}
 
     def submit(self, executor: Executor, fn: Callable[..., object], args: tuple,
-               latest_key: Hashable) -> None:
+               latest_key: Hashable, on_done: OnDone | None = None) -> None:
         count = self.count
         count.add()
         try:
@@ -176,10 +213,12 @@ class _FitRenders:
             count.finish()
             raise
         self.futures.append(future)
+        if on_done is not None:
+            future.add_done_callback(lambda done: _report(done, on_done))
         future.add_done_callback(lambda done: self._done(done, executor, fn, args, latest_key))
 
     def submit_latest(self, executor: Executor, fn: Callable[..., object], args: tuple,
-                      key: Hashable) -> None:
+                      key: Hashable, on_done: OnDone | None = None) -> None:
         """Submit now if no render of ``key`` is in flight; else wait in its slot, replacing
         an older waiting frame (which then counts as finished)."""
         with self.live_lock:
@@ -187,11 +226,11 @@ class _FitRenders:
             if slot.in_flight:
                 if slot.waiting is None:
                     self.count.add()
-                slot.waiting = (fn, args)
+                slot.waiting = (fn, args, on_done)
                 return
             slot.in_flight = True
         try:
-            self.submit(executor, fn, args, key)
+            self.submit(executor, fn, args, key, on_done)
         except BaseException:
             with self.live_lock:
                 slot.in_flight = False
@@ -216,9 +255,9 @@ class _FitRenders:
             slot.in_flight = waiting is not None
         if waiting is None:
             return
-        fn, args = waiting
+        fn, args, on_done = waiting
         try:
-            self.submit(executor, fn, args, key)
+            self.submit(executor, fn, args, key, on_done)
         except Exception as exc:  # e.g. the executor was shut down meanwhile
             self.count.errors.append(exc)
             logger.error("plot %s could not be submitted", describe(fn, args), exc_info=exc)
@@ -244,11 +283,14 @@ class RenderDispatcher:
                 f"got {type(executor).__name__}"
             )
         self.executor = executor
+        self._run_executor = executor
         self._fit = _FitRenders()
 
-    def _start_run(self) -> None:
-        """Forget the previous fit's renders (those still running report to their own fit)."""
+    def _start_run(self, executor: object = None) -> None:
+        """Forget the previous fit's renders (those still running report to their own fit);
+        this fit renders on ``executor`` if given, else on ``self.executor``."""
         self._fit = _FitRenders()
+        self._run_executor = self.executor if executor is None else executor
 
     @property
     def futures(self) -> list[Future[Any]]:
@@ -290,10 +332,18 @@ class RenderDispatcher:
             raise ExceptionGroup(f"{len(errors)} plot render(s) failed", errors)
         return finished
 
-    def dispatch(self, fn: Callable[..., object], *args: object, latest_key: Hashable = None) -> None:
-        """Run ``fn(*args)`` now or later; with ``latest_key`` a newer call may replace it."""
-        executor = self.executor
+    def dispatch(self, fn: Callable[..., object], *args: object, latest_key: Hashable = None,
+                 on_done: OnDone | None = None) -> None:
+        """Run ``fn(*args)`` now or later; with ``latest_key`` a newer call may replace it.
+        ``on_done(result, error)``, if given, is called on the thread where the render ended
+        (a process pool's or Dask's future reports back in this process); not for a render
+        dropped unrun."""
+        executor = self._run_executor
         fit = self._fit
+        if on_done is not None and is_thread_based(executor) and \
+                not isinstance(executor, ThreadPoolExecutor):
+            fn = _Reporting(fn, on_done)
+            on_done = None
         if executor is None:
             try:
                 fn(*args)
@@ -307,9 +357,9 @@ class RenderDispatcher:
             else:
                 executor.add_latest(latest_key, task, *args)
         elif latest_key is None:
-            fit.submit(executor, fn, args, None)
+            fit.submit(executor, fn, args, None, on_done)
         else:
-            fit.submit_latest(executor, fn, args, latest_key)
+            fit.submit_latest(executor, fn, args, latest_key, on_done)
 
 
 def describe(fn: Callable[..., object], args: tuple) -> str:

@@ -14,7 +14,7 @@ import textwrap
 
 import pytest
 
-from gdplot.notebook_view import NotebookView
+from gdplot.plots.notebook import NotebookView
 
 SETUP = """
 import math, pathlib, tempfile, time
@@ -22,7 +22,8 @@ import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 import numpy as np
 from gdplot import LinearRegressionGD, MLPRegressorGD
-from gdplot.callbacks import PlotCallback, ProgressCallback
+from gdplot.cli.progress import ProgressCallback
+from gdplot.plots import PlotCallback
 from taskqueue import TaskQueue
 rng = np.random.default_rng(0)
 X = rng.uniform(-3, 3, (2000, 1))
@@ -179,7 +180,7 @@ def test_show_outside_a_kernel_warns_once_and_writes_files(run_script):
         from pathlib import Path
         import numpy as np
         from gdplot import LinearRegressionGD
-        from gdplot.callbacks import PlotCallback
+        from gdplot.plots import PlotCallback
         out = Path(sys.argv[1], "plots")
         X = np.linspace(0, 1, 50)[:, None]
         y = 2 * X[:, 0] + 1
@@ -205,7 +206,7 @@ def test_show_outside_a_kernel_warns_once_and_writes_files(run_script):
 
 
 def test_out_dir_none_needs_show():
-    from gdplot.callbacks import PlotCallback
+    from gdplot.plots import PlotCallback
 
     with pytest.raises(ValueError, match="out_dir=None"):
         PlotCallback("loss", out_dir=None)
@@ -260,7 +261,7 @@ def test_view_finish_after_the_last_frame_was_sent():
 def test_executor_none_renders_in_one_kernel_process_reused_by_later_fits(kernel):
     run = kernel.run(textwrap.dedent("""
         import os, threading
-        from gdplot import notebook_view
+        from gdplot.plots import notebook as notebook_view
         pids = []
         for _ in range(2):
             cb = PlotCallback("loss", out_dir=None, show=True, fps=25)

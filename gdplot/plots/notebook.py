@@ -122,7 +122,7 @@ def _start_worker() -> None:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    import gdplot.renderers  # noqa: F401  (what every frame unpickles)
+    import gdplot.plots.renderers  # noqa: F401  (what every frame unpickles)
 
     figure = Figure(figsize=(1, 1))
     figure.text(0.5, 0.5, "0.1 epoch")
@@ -307,7 +307,7 @@ def _progress_html(text: str) -> str:
 class NotebookLine:
     """A progress line for a notebook: one HTML display updated in place (as tqdm.auto does),
     instead of a line of text per update on stderr. The same interface as
-    :class:`gdplot.progress.ProgressLine`; called on the training thread, so every update
+    :class:`gdplot.cli.progress.ProgressLine`; called on the training thread, so every update
     goes out with the running cell's parent header."""
 
     dynamic = True
