@@ -21,7 +21,8 @@ OUT = Path(__file__).resolve().parent / "notebook.png"
 CELLS = [
     """import numpy as np
 from gdplot import MLPRegressorGD
-from gdplot.callbacks import PlotCallback, ProgressCallback
+from gdplot.cli.progress import ProgressCallback
+from gdplot.plots import PlotCallback
 
 rng = np.random.default_rng(0)
 X = rng.uniform(-3, 3, (6000, 1))
