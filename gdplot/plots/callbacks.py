@@ -40,6 +40,9 @@ __all__ = ["GifCallback", "PlotCallback", "render_gif"]
 
 logger = logging.getLogger("gdplot")
 
+#: How long ``fit`` waits at most, with ``show=True``, for the view to show the last frame.
+FINAL_FRAME_TIMEOUT = 60.0
+
 
 def _resolve_renderer(kind: object) -> tuple[str, Renderer]:
     """``(name for file names, renderer)`` for a built-in name, a built-in renderer object
@@ -240,11 +243,15 @@ class PlotCallback(RenderDispatcher):
             self._plot(estimator, write=False)
 
     def on_train_end(self, estimator: Any) -> None:
-        if self._last_epoch > self._last_plotted:
+        wanted = self.out_dir is not None or self.view is not None
+        if wanted and self._last_epoch > self._last_plotted:
             self._plot(estimator, write=self.out_dir is not None)
         if self.view is not None:
             self.view.finish(self._last_epoch)
-            self._wait_view(None)
+            if not self._wait_view(FINAL_FRAME_TIMEOUT):
+                logger.warning("the %s plot's last frame is not rendered after %g s; fit "
+                               "returns, and the view shows it when it comes",
+                               self.name, FINAL_FRAME_TIMEOUT)
 
     def wait(self, timeout: float | None = None, *, raise_errors: bool = False) -> bool:
         """As :meth:`RenderDispatcher.wait`; with a notebook view, also until it shows the

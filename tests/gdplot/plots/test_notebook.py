@@ -205,6 +205,18 @@ def test_show_outside_a_kernel_warns_once_and_writes_files(run_script):
     assert ipython == "False"
 
 
+def test_out_dir_none_outside_a_kernel_warns_and_writes_nothing(tmp_path, monkeypatch):
+    from gdplot import LinearRegressionGD
+    from gdplot.plots import PlotCallback
+
+    monkeypatch.chdir(tmp_path)
+    X = [[0.0], [1.0], [2.0]]
+    callback = PlotCallback("loss", out_dir=None, show=True)
+    with pytest.warns(UserWarning, match="out_dir=None: nothing is written"):
+        LinearRegressionGD(lr=0.1, epochs=5).fit(X, [1.0, 3.0, 5.0], callbacks=[callback])
+    assert callback.view is None and callback.paths == [] and list(tmp_path.iterdir()) == []
+
+
 def test_out_dir_none_needs_show():
     from gdplot.plots import PlotCallback
 
