@@ -55,13 +55,13 @@ _WHY_MISSED = {
         "array) before its contiguous slices; each mini-batch step is a handful of NumPy "
         "calls whose fixed Python cost SGDRegressor's compiled per-sample loop does not pay."
     ),
+    "notebook": (
+        "On a thread, a fresh figure's first frame lays out the whole figure holding the "
+        "GIL, and every later frame draws there too; in a process, the snapshot is pickled "
+        "on the training thread, the frames come back as PNG bytes, and the process needs "
+        "a free core."
+    ),
 }
-_WHY_MISSED["notebook"] = (
-    "On a thread, a fresh figure's first frame lays out the whole figure holding the GIL, "
-    "and every later frame draws and encodes there too; in a process, the snapshot is "
-    "pickled on the training thread and the frames come back as PNG bytes, and the "
-    "process needs a free core."
-)
 _SINK_NOTE = "net N ms: a simulated network write (`time.sleep`), then a receipt file"
 
 
