@@ -28,8 +28,13 @@ from gdplot.atomic import atomic_writer
 from gdplot.models.snapshot import Snapshot
 from gdplot.plots.dispatch import RenderDispatcher, check_sendable
 from gdplot.plots.live_plot import FIGSIZE
-from gdplot.plots.notebook import DEFAULT_FPS, NotebookView, kernel_shell, shared_renderer, \
-    warn_no_kernel
+from gdplot.plots.notebook import (
+    DEFAULT_FPS,
+    NotebookView,
+    kernel_shell,
+    shared_renderer,
+    warn_no_kernel,
+)
 from gdplot.plots.png import DPI, encode_png
 from gdplot.plots.renderers import RENDERERS, check_renderer_fits, render_frame
 from gdplot.plots.renderers import Renderer as BuiltinRenderer

@@ -30,7 +30,9 @@ import base64
 import contextvars
 import math
 import multiprocessing
+import os
 import re
+import signal
 import sys
 import threading
 import time
@@ -44,6 +46,9 @@ __all__ = ["DEFAULT_FPS", "NotebookLine", "NotebookView", "kernel_shell", "share
 
 #: Frames a second a view sends by default: enough to watch, little enough to cost nothing.
 DEFAULT_FPS = 4.0
+#: How much the kernel's rendering process lowers its priority (``os.nice``).
+RENDERER_NICENESS = 10
+
 
 def kernel_shell() -> Any | None:
     """The IPython shell of the Jupyter kernel this code runs in, or ``None`` outside one.
@@ -86,19 +91,24 @@ def shared_renderer() -> ProcessPoolExecutor:
     One worker process, started on first use and reused by every later fit (so only the
     first fit pays for its start, on the other core), shut down when the interpreter exits.
     A render in another process holds none of the kernel's GIL, so even a fresh figure's
-    first layout costs training nothing; only the snapshot is pickled here. It starts from
-    a fresh interpreter (forkserver, else spawn), never a fork of the kernel's threads,
-    and warms up (imports, fonts) as soon as it starts.
+    first layout costs training nothing; only the snapshot is pickled here.
+
+    It is a fresh interpreter (spawn: never a fork of the kernel's threads, and starting it
+    does not wait for it, unlike a forkserver). It ignores Ctrl-C (interrupting the kernel
+    signals its whole process group, and an interrupted cell must not break the renderer),
+    lowers its own priority before importing anything heavy (on a busy machine training
+    goes first, the view catches up), then imports the renderers and loads fonts.
     """
     global _shared
     with _shared_lock:
         broken = _shared is not None and getattr(_shared, "_broken", False)
         if _shared is None or broken:
-            methods = multiprocessing.get_all_start_methods()
-            context = multiprocessing.get_context(
-                "forkserver" if "forkserver" in methods else "spawn")
-            _shared = ProcessPoolExecutor(1, mp_context=context, initializer=_start_worker)
-            _shared.submit(int)  # start the worker now, not at the first frame
+            _shared = ProcessPoolExecutor(
+                1, mp_context=multiprocessing.get_context("spawn"),
+                initializer=signal.signal, initargs=(signal.SIGINT, signal.SIG_IGN))
+            if hasattr(os, "nice"):
+                _shared.submit(os.nice, RENDERER_NICENESS)
+            _shared.submit(_warm_up)
             if not broken:
                 atexit.register(_shutdown_shared)
         return _shared
@@ -112,13 +122,9 @@ def _shutdown_shared() -> None:
         executor.shutdown(wait=True, cancel_futures=True)
 
 
-def _start_worker() -> None:
-    """In the rendering process: ignore Ctrl-C (interrupting the kernel signals its whole
-    process group, and a cell's interruption must not break the renderer), import the
-    renderers and draw one throwaway text, so fonts are loaded before the first frame."""
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+def _warm_up() -> None:
+    """In the rendering process: import the renderers and draw one throwaway text, so
+    fonts are loaded before the first frame."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 

@@ -28,22 +28,23 @@ from taskqueue import TaskQueue
 rng = np.random.default_rng(0)
 X = rng.uniform(-3, 3, (2000, 1))
 y = np.sin(X[:, 0]) + 0.1 * rng.standard_normal(2000)
+forkserver = multiprocessing.get_context("forkserver")
 def mlp(epochs):
     return MLPRegressorGD(hidden=16, batch_size=32, lr=0.01, epochs=epochs, random_state=0)
 """
 
+DASK = """
+from distributed import Client
+client = Client(processes={processes}, n_workers=1, threads_per_worker=1, dashboard_address=None)
+ex = client.get_executor()
+"""
 # Executors PlotCallback takes, made in the kernel (``ex``) and how each is shut down.
 EXECUTORS = {
     "taskqueue": ("ex = TaskQueue(1)", "ex.close()"),
-    "process pool": ("ex = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("
-                     "'forkserver'))", "ex.shutdown()"),
+    "process pool": ("ex = ProcessPoolExecutor(1, mp_context=forkserver)", "ex.shutdown()"),
     "kernel's process": ("ex = None", ""),
-    "dask threads": ("from distributed import Client\n"
-                     "client = Client(processes=False, n_workers=1, threads_per_worker=1, "
-                     "dashboard_address=None)\nex = client.get_executor()", "client.close()"),
-    "dask processes": ("from distributed import Client\n"
-                       "client = Client(processes=True, n_workers=1, threads_per_worker=1, "
-                       "dashboard_address=None)\nex = client.get_executor()", "client.close()"),
+    "dask threads": (DASK.format(processes=False), "client.close()"),
+    "dask processes": (DASK.format(processes=True), "client.close()"),
 }
 
 
