@@ -30,7 +30,6 @@ import base64
 import contextvars
 import math
 import multiprocessing
-import os
 import re
 import signal
 import sys
@@ -46,8 +45,6 @@ __all__ = ["DEFAULT_FPS", "NotebookLine", "NotebookView", "kernel_shell", "share
 
 #: Frames a second a view sends by default: enough to watch, little enough to cost nothing.
 DEFAULT_FPS = 4.0
-#: How much the kernel's rendering process lowers its priority (``os.nice``).
-RENDERER_NICENESS = 10
 
 
 def kernel_shell() -> Any | None:
@@ -96,8 +93,8 @@ def shared_renderer() -> ProcessPoolExecutor:
     It is a fresh interpreter (spawn: never a fork of the kernel's threads, and starting it
     does not wait for it, unlike a forkserver). It ignores Ctrl-C (interrupting the kernel
     signals its whole process group, and an interrupted cell must not break the renderer),
-    lowers its own priority before importing anything heavy (on a busy machine training
-    goes first, the view catches up), then imports the renderers and loads fonts.
+    then imports the renderers and loads fonts. It keeps the normal priority: ``fit`` waits
+    for the view's last frame, which a starved renderer would make late.
     """
     global _shared
     with _shared_lock:
@@ -106,8 +103,6 @@ def shared_renderer() -> ProcessPoolExecutor:
             _shared = ProcessPoolExecutor(
                 1, mp_context=multiprocessing.get_context("spawn"),
                 initializer=signal.signal, initargs=(signal.SIGINT, signal.SIG_IGN))
-            if hasattr(os, "nice"):
-                _shared.submit(os.nice, RENDERER_NICENESS)
             _shared.submit(_warm_up)
             if not broken:
                 atexit.register(_shutdown_shared)
