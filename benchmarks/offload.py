@@ -207,7 +207,7 @@ def _wait_for_plots(callbacks: list[PlotCallback], queue: TaskQueue | None) -> d
     if not callbacks:
         return {"requested": 0, "rendered": 0, "coalesced": 0, "dropped": 0}
     (callback,) = callbacks
-    requested = len(callback.paths)
+    requested = callback.frames
     if queue is not None:
         queue.join(raise_errors=True)  # a failed render makes the benchmark fail, loudly
         stats = queue.stats()

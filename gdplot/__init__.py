@@ -9,6 +9,7 @@ array([7.])
 from importlib import metadata as _metadata
 
 from gdplot.data.model_files import TrainedModel, load_model, save_model
+from gdplot.models.convergence import ConvergenceWarning
 from gdplot.models.divergence import DivergenceError
 from gdplot.models.linear import LinearRegressionGD
 from gdplot.models.logistic import LogisticRegressionGD
@@ -22,6 +23,7 @@ except _metadata.PackageNotFoundError:  # run from a checkout that is not instal
     __version__ = "0+unknown"
 
 __all__ = [
+    "ConvergenceWarning",
     "DivergenceError",
     "LinearRegressionGD",
     "LogisticRegressionGD",

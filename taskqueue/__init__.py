@@ -9,8 +9,9 @@
         q.join(raise_errors=True)
 """
 
-from .lifecycle import drain_on_signal
-from .task_queue import EXIT_TIMEOUT, OVERFLOW_POLICIES, TaskQueue
+from .overflow import OVERFLOW_POLICIES
+from .signals import drain_on_signal
+from .task_queue import EXIT_TIMEOUT, TaskQueue
 from .types import BrokenTaskQueue, TaskFailure, TaskQueueClosed, TaskStats
 
 __all__ = ["EXIT_TIMEOUT", "OVERFLOW_POLICIES", "BrokenTaskQueue", "TaskFailure", "TaskQueue",

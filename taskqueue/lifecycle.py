@@ -6,22 +6,24 @@
   thread left running (a training loop in a thread) may still add work; and once more after
   those threads have ended, before the interpreter tears down, closing it.
   Each queue's ``exit_timeout`` bounds how long the exit waits for it, on a clock that runs
-  only while the exit drains (not while it waits for the program's non-daemon threads).
+  only while the exit drains (not while it waits for the program's non-daemon threads). An
+  exit that abandons unfinished tasks ends with status 1, unless it fails already.
 - ``os.fork()``: the child inherits the queue's memory but none of its threads, and a lock a
   worker held at the moment of the fork stays held forever. The child resets each queue so it
   works there (fresh locks, workers restarted on first use).
 
-The registry holds weak references: it never keeps a closed queue alive. ``drain_on_signal``
-turns a signal (SIGTERM) into a normal exit, so that the exit drain runs; nothing here
-installs a signal handler unless asked to.
+The registry holds weak references: it never keeps a closed queue alive. Signals are in
+``signals``: nothing installs a signal handler unless asked to.
 """
 
 from __future__ import annotations
 
 import atexit
 import concurrent.futures.thread  # noqa: F401  (for the order of the exit hooks: see below)
+import contextlib
+import logging
 import os
-import signal
+import sys
 import threading
 import weakref
 from time import monotonic
@@ -45,13 +47,30 @@ def _live_queues() -> list[TaskQueue]:
         return list(_live)
 
 
-# The rest of this module runs in the main thread only, at exit or in drain_on_signal.
+def live_queues_nowait() -> list[TaskQueue] | None:
+    """The live queues, or None if the registry's lock is busy (for a signal handler, which
+    must not wait for a lock its own thread may hold)."""
+    if not _registry_lock.acquire(blocking=False):
+        return None
+    try:
+        return list(_live)
+    finally:
+        _registry_lock.release()
+
+
+# The rest of this module runs in the main thread only, at exit.
 
 # Whether the first drain ran to its end. If Ctrl-C cut the exit short (a hung task), the user
 # wants out: the second drain must not make them wait again.
 _first_drain_done = False
 # Whether the interpreter has begun its exit drains.
 _exiting = False
+# Whether drain_on_signal's handler has begun the exit (its SystemExit is on its way up).
+_signalled = False
+# Whether the exit abandoned unfinished tasks (an exit_timeout passed, or a second Ctrl-C).
+_abandoned = False
+# The code of a SystemExit seen leaving a queue's with block, if any.
+_system_exit_code: object = None
 # Seconds the exit drains have waited so far: each queue's exit_timeout counts only these.
 _exit_waited = 0.0
 # When the exit would have begun (monotonic clock) had it spent no time waiting elsewhere
@@ -61,6 +80,56 @@ _exit_began = 0.0
 
 def _deadline(queue: TaskQueue) -> float | None:
     return None if queue.exit_timeout is None else _exit_began + queue.exit_timeout
+
+
+def exit_has_begun() -> bool:
+    """Whether the interpreter's exit drains have begun."""
+    return _exiting
+
+
+def exiting_on_signal() -> None:
+    """drain_on_signal's handler raises the SystemExit that ends the program."""
+    global _signalled
+    _signalled = True
+
+
+def signalled() -> bool:
+    """Whether the program is ending on a signal given to drain_on_signal."""
+    return _signalled
+
+
+def note_abandoned() -> None:
+    """The exit leaves a queue's unfinished tasks behind: it is not a clean exit."""
+    global _abandoned
+    _abandoned = True
+
+
+def note_system_exit(code: object) -> None:
+    """A SystemExit with this code left a queue's with block."""
+    global _system_exit_code
+    _system_exit_code = code
+
+
+def _exits_non_zero() -> bool:
+    """Whether the program ends with a non-zero status already, as far as can be seen: on a
+    drain_on_signal signal, an uncaught exception, or a SystemExit seen leaving a queue's
+    with block."""
+    if _signalled or _system_exit_code not in (None, 0):
+        return True
+    uncaught = getattr(sys, "last_exc", None) or getattr(sys, "last_value", None)
+    return uncaught is not None and not isinstance(uncaught, SystemExit)
+
+
+def _exit_with_failure() -> None:
+    """End the process with status 1, now: the exit status can no longer be changed any
+    other way. Logging and the standard streams are flushed first; atexit handlers
+    registered before this module was imported do not run."""
+    with contextlib.suppress(Exception):
+        logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(1)
 
 
 def _drain_all() -> list[TaskQueue]:
@@ -98,46 +167,8 @@ def _close_at_exit() -> None:
         # the exit gave up on still feeds it.
         deadline = _deadline(queue)
         queue.close(timeout=None if deadline is None else max(0.0, deadline - monotonic()))
-
-
-def drain_on_signal(*signals: int) -> None:
-    """Make each of ``signals`` (default: SIGTERM) end the program as a normal exit would.
-
-    On such a signal the main thread raises ``SystemExit(128 + signum)``: ``finally`` blocks
-    and ``with`` blocks run, then the exit drain runs each queue's pending tasks (within its
-    ``exit_timeout``), and the exit status is ``128 + signum`` (143 for SIGTERM), as a shell
-    reports a process killed by it. A second such signal gets the default action: it ends
-    the process at once. A signal arriving when the exit has already begun lets it finish.
-    Call it from the main thread: only there can Python install signal handlers.
-    """
-    caller = threading.current_thread()
-    if caller is not threading.main_thread():
-        raise RuntimeError(f"drain_on_signal() must be called from the main thread (only "
-                           f"there can Python handle signals), not from {caller.name!r}")
-    chosen = []
-    for number in signals or (signal.SIGTERM,):
-        if isinstance(number, bool) or not isinstance(number, int):
-            raise TypeError(f"drain_on_signal: a signal must be an int such as "
-                            f"signal.SIGTERM, got {number!r}")
-        try:
-            chosen.append(signal.Signals(number))
-        except ValueError:
-            raise ValueError(f"drain_on_signal: {number!r} is not a signal number") from None
-    for sig in chosen:
-        if sig in _UNCATCHABLE:
-            raise ValueError(f"drain_on_signal: {sig.name} cannot be caught")
-    for sig in chosen:
-        signal.signal(sig, _exit_on_signal)
-
-
-_UNCATCHABLE = {getattr(signal, name) for name in ("SIGKILL", "SIGSTOP") if hasattr(signal, name)}
-
-
-def _exit_on_signal(signum: int, frame: object) -> None:
-    signal.signal(signum, signal.SIG_DFL)  # a second one ends the process at once
-    if _exiting:
-        return  # the exit and its drain are under way: let them finish
-    raise SystemExit(128 + signum)
+    if _abandoned and not _exits_non_zero():
+        _exit_with_failure()  # abandoned work is not a clean exit
 
 
 def _reset_in_child() -> None:

@@ -19,6 +19,12 @@ from collections.abc import Sequence
 
 from gdplot.cli.errors import CommandError
 from gdplot.cli.parser import build_parser
+from gdplot.cli.signals import (
+    TERMINATED_STATUS,
+    Terminated,
+    sigterm_as_interrupt,
+    terminated,
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -28,14 +34,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     quiet = logging.NullHandler()
     logging.getLogger("gdplot").addHandler(quiet)
     try:
-        args = parser.parse_args(argv)
-        return args.run(args)
+        with sigterm_as_interrupt():  # SIGTERM cleans up as Ctrl-C does
+            args = parser.parse_args(argv)
+            return args.run(args)
     except CommandError as exc:
         print(f"gdplot: error: {exc}", file=sys.stderr)
         return exc.status
     except SystemExit as exc:  # --help and --version exit through argparse
         return exc.code if isinstance(exc.code, int) else 0
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
+        if isinstance(exc, Terminated) or terminated():  # SIGTERM, handled as Ctrl-C
+            print("gdplot: terminated", file=sys.stderr)
+            return TERMINATED_STATUS
         print("gdplot: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # e.g. `gdplot predict ... | head`

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +26,7 @@ from gdplot.cli.runs import (
 )
 from gdplot.data.datasets import make_classification, make_nonlinear, make_regression
 from gdplot.data.run_folder import RunFolder
+from gdplot.models.convergence import ConvergenceWarning
 from gdplot.models.divergence import DivergenceError
 from gdplot.models.linear import LinearRegressionGD
 from gdplot.models.logistic import LogisticRegressionGD
@@ -50,16 +52,33 @@ class DemoRun:
     y: Any
     callbacks: list[Any]
     seconds: float = 0.0
+    #: The run's ``ConvergenceWarning``, if its loss was still falling at the end.
+    still_falling: ConvergenceWarning | None = None
 
     def fit(self) -> None:
         start = time.perf_counter()
         try:
-            self.estimator.fit(self.X, self.y, callbacks=self.callbacks)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", ConvergenceWarning)
+                self.estimator.fit(self.X, self.y, callbacks=self.callbacks)
         except DivergenceError as exc:
             raise CommandError(f"{self.name}: {exc}", TRAINING_ERROR) from None
         except (ValueError, OSError) as exc:  # a plot folder gone since the check
             raise CommandError(f"{self.name}: {exc}", USAGE_ERROR) from None
         self.seconds = time.perf_counter() - start
+        for warning in caught:  # a ConvergenceWarning goes in the table
+            if issubclass(warning.category, ConvergenceWarning):
+                self.still_falling = warning.message
+            else:
+                warnings.warn_explicit(warning.message, warning.category, warning.filename,
+                                       warning.lineno)
+
+    @property
+    def end_text(self) -> str:
+        """Whether the loss had settled: the table's last column."""
+        if self.still_falling is None:
+            return "settled"
+        return f"still falling ({self.still_falling.relative_decrease:.1%} in the last tenth)"
 
     @property
     def score_text(self) -> str:
@@ -91,15 +110,18 @@ def runs(folder: RunFolder, queue: TaskQueue, *, epochs: int = EPOCHS) -> list[D
                     label=label,
                 )
             )
-        model = LinearRegressionGD(lr=lr, epochs=epochs, batch_size=batch_size, random_state=0)
+        # Steps recorded on a log scale: the comparison draws them per row processed, and
+        # the surface draws the zig-zag of the first steps.
+        model = LinearRegressionGD(lr=lr, epochs=epochs, batch_size=batch_size, random_state=0,
+                                   record_steps="log")
         return DemoRun(f"linear, {label} GD", model, X_reg, y_reg, callbacks)
 
     return [
-        # One lr for batch and mini-batch shows what more steps per epoch buy; stochastic
-        # needs a smaller one, and still ends noisy.
+        # One lr for all three, so that only the batch size differs: stochastic descent is
+        # ahead per row processed, and ends noisiest (it oscillates about the minimum).
         linear_run("batch", 0.02, None),
         linear_run("mini-batch", 0.02, 32),
-        linear_run("stochastic", 0.005, 1),
+        linear_run("stochastic", 0.02, 1),
         DemoRun(
             "logistic, batch GD",
             LogisticRegressionGD(lr=0.5, epochs=epochs, method="descent", random_state=0),
@@ -121,11 +143,11 @@ def runs(folder: RunFolder, queue: TaskQueue, *, epochs: int = EPOCHS) -> list[D
 
 def print_table(demo_runs: list[DemoRun]) -> None:
     width = max(len("model"), *(len(run.name) for run in demo_runs))
-    print(f"{'model':<{width}}  {'final loss':>12}  {'score':<16}  {'train s':>7}")
+    print(f"{'model':<{width}}  {'final loss':>12}  {'score':<16}  {'train s':>7}  at the end")
     for run in demo_runs:
         print(
             f"{run.name:<{width}}  {run.estimator.history_[-1]:>12.5g}  {run.score_text:<16}  "
-            f"{run.seconds:>7.2f}"
+            f"{run.seconds:>7.2f}  {run.end_text}"
         )
 
 
@@ -147,9 +169,9 @@ def run(
         demo_run.fit()
     queue.add_task(
         render_comparison,
-        {r.name: r.estimator.history_ for r in demo_runs[:3]},
+        {r.name.removeprefix("linear, "): r.estimator.snapshot() for r in demo_runs[:3]},
         comparison,
-        ylabel="loss (MSE)",
+        ylabel="training loss (MSE)",
     )
     print_table(demo_runs)
     wait_for_plots(

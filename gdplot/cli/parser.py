@@ -5,16 +5,14 @@ parsed, with the same messages as the library's own checks.
 from __future__ import annotations
 
 import argparse
+import importlib
 import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
 from gdplot import __version__
-from gdplot.cli.demo import run_demo
 from gdplot.cli.errors import USAGE_ERROR, CommandError
-from gdplot.cli.predict import run_predict
-from gdplot.cli.train import run_train
 from gdplot.models.maths import model_kinds
 from gdplot.validation import check_int, check_real
 
@@ -62,7 +60,7 @@ def _int_flag(flag: str, minimum: int) -> Callable[[str], int]:
 
 def _learning_rate(text: str) -> float | str:
     if text.strip().lower() == "auto":
-        return "auto"  # the estimator computes 1/L from the data
+        return "auto"  # the estimator computes a rate from the data
     return _flag_type(float, lambda v, n: check_real(v, n, minimum=0, inclusive=False), "--lr",
                       "a number > 0 or 'auto'")(text)
 
@@ -84,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="train every model on synthetic data and plot it")
     _add_output_arguments(demo)
-    demo.set_defaults(run=run_demo)
+    demo.set_defaults(run=_command("gdplot.cli.demo", "run_demo"))
 
     train = commands.add_parser(
         "train",
@@ -113,8 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=_learning_rate,
         default=0.01,
         metavar="RATE",
-        help="learning rate, or 'auto' for 1/L computed from the data (linear and logistic; "
-        "default 0.01)",
+        help="learning rate, or 'auto': 1/L computed from the data (linear and logistic) or "
+        "a learning-rate range test (mlp) (default 0.01)",
     )
     train.add_argument(
         "--epochs", type=_int_flag("--epochs", 1), default=100, help="passes over the data (100)"
@@ -170,7 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="show progress even when stderr is not a terminal (plain lines)",
     )
     _add_output_arguments(train)
-    train.set_defaults(run=run_train)
+    train.set_defaults(run=_command("gdplot.cli.train", "run_train"))
 
     predict = commands.add_parser(
         "predict",
@@ -181,7 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     predict.add_argument("model", metavar="MODEL", help="a model file written by train --save")
     predict.add_argument("csv", metavar="CSV", help="CSV file with the model's feature columns")
-    predict.set_defaults(run=run_predict)
+    predict.set_defaults(run=_command("gdplot.cli.predict", "run_predict"))
     return parser
 
 
@@ -202,3 +200,15 @@ def _add_output_arguments(parser: argparse.ArgumentParser) -> None:
         help="plot-rendering processes or threads (default 1; drawing holds the GIL and each "
         "thread builds its own figures, so more threads rarely help)",
     )
+
+
+def _command(module: str, name: str) -> Callable[[argparse.Namespace], int]:
+    """The command function ``name`` of ``module``, imported when the command runs: so
+    ``predict`` (and a refusal of a bad model file) never imports the plotting code, with
+    matplotlib, that ``train`` and ``demo`` need."""
+
+    def run(args: argparse.Namespace) -> int:
+        return getattr(importlib.import_module(module), name)(args)
+
+    run.__name__ = name
+    return run

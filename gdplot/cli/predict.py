@@ -15,9 +15,10 @@ from gdplot.cli.errors import USAGE_ERROR, CommandError, note
 from gdplot.data.csv_text import DataError, uses_decimal_comma
 from gdplot.data.model_files import (
     ModelFileError,
+    PredictionOverflow,
     load_model,
 )
-from gdplot.data.tables import load_columns
+from gdplot.data.tables import LARGEST_VALUE, load_columns
 
 # --------------------------------------------------------------------------- predict
 
@@ -29,7 +30,7 @@ def run_predict(args: argparse.Namespace) -> int:
     except ModelFileError as exc:
         raise CommandError(str(exc), USAGE_ERROR) from None
     try:
-        text, X, complete = load_columns(args.csv, model.feature_names)
+        text, X, complete = load_columns(args.csv, model.feature_names, largest=LARGEST_VALUE)
     except DataError as exc:
         raise CommandError(str(exc), USAGE_ERROR) from None
     # Numbers written as the input writes them: 1,5 in a file of decimal commas.
@@ -44,7 +45,14 @@ def run_predict(args: argparse.Namespace) -> int:
     rows = np.flatnonzero(complete)
     classifier = model.classes is not None
     if rows.size:
-        predicted = model.predict(X[rows])
+        try:
+            predicted = model.predict(X[rows])
+        except PredictionOverflow as exc:
+            line = text.rows[rows[exc.row]][0]
+            raise CommandError(
+                f"{args.csv!r} line {line}: {exc.what} overflows float64's range "
+                f"with the model {args.model!r}; nothing was written", USAGE_ERROR
+            ) from None
         for i, value in zip(rows, predicted, strict=True):
             predictions[i] = cell(value.item() if isinstance(value, np.generic) else value)
         if classifier:

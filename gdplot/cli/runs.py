@@ -11,13 +11,14 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import BrokenExecutor, ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from gdplot.cli.errors import TRAINING_ERROR, USAGE_ERROR, CommandError
+from gdplot.cli.errors import TRAINING_ERROR, USAGE_ERROR, CommandError, note
 from gdplot.cli.progress import ProgressLine
-from gdplot.data.run_folder import FolderInUse, RunFolder
+from gdplot.cli.render_pool import RenderPool
+from gdplot.data.run_folder import RunFolder, RunFolderError
 from gdplot.models.divergence import DivergenceError
 from gdplot.plots.callbacks import GifCallback, PlotCallback
 from taskqueue import TaskQueue
@@ -27,9 +28,9 @@ from taskqueue import TaskQueue
 
 def _prepare_out_dir(out: Path) -> Path:
     """Create ``out`` and prove it is writable, before any training time is spent."""
-    if out.exists() and not out.is_dir():
-        raise CommandError(f"--out {str(out)!r} is not a directory", USAGE_ERROR)
     try:
+        if out.exists() and not out.is_dir():
+            raise CommandError(f"--out {str(out)!r} is not a directory", USAGE_ERROR)
         out.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=out, prefix=".gdplot-probe-"):
             pass
@@ -46,7 +47,7 @@ def with_run_folder(out: Path, body: Callable[[RunFolder], int]) -> int:
     folder = RunFolder(_prepare_out_dir(out))
     try:
         folder.acquire()
-    except FolderInUse as exc:
+    except RunFolderError as exc:  # in use, a lock or manifest that is not a regular file
         raise CommandError(str(exc), USAGE_ERROR) from None
     try:
         return body(folder)
@@ -55,11 +56,18 @@ def with_run_folder(out: Path, body: Callable[[RunFolder], int]) -> int:
 
 
 def start_folder(folder: RunFolder, planned: Sequence[Path]) -> int:
-    """``folder.start(planned)``; a user's file in the way is a one-line usage error."""
+    """``folder.start(planned)``; a user's file in the way, or a manifest that is not a
+    regular file, is a one-line usage error. Manifest entries ignored get a note."""
     try:
-        return folder.start(planned)
-    except FileExistsError as exc:
+        removed = folder.start(planned)
+    except (FileExistsError, RunFolderError) as exc:
         raise CommandError(str(exc), USAGE_ERROR) from None
+    if folder.ignored_entries:
+        note(
+            f"ignored {folder.ignored_entries} entr{'y' if folder.ignored_entries == 1 else 'ies'}"
+            f" of {folder.manifest_path} that name no file of the folder"
+        )
+    return removed
 
 
 def planned_paths(callbacks: Iterable[Any], epochs: int) -> list[Path]:
@@ -68,9 +76,11 @@ def planned_paths(callbacks: Iterable[Any], epochs: int) -> list[Path]:
     for callback in callbacks:
         if isinstance(callback, GifCallback):
             paths.append(callback.path)
+        elif isinstance(callback, PlotCallback) and callback.coalesce:
+            paths.append(callback.path_for(epochs))  # one live file, whatever the epoch
         elif isinstance(callback, PlotCallback):
             frames = {*range(callback.every, epochs + 1, callback.every), epochs}
-            paths.extend(dict.fromkeys(callback.path_for(epoch) for epoch in sorted(frames)))
+            paths.extend(callback.path_for(epoch) for epoch in sorted(frames))
     return paths
 
 
@@ -152,17 +162,28 @@ def wait_for_plots(
     finally:
         if line is not None:
             line.close()
-    errors: dict[int, BaseException] = {}
-    for callback in callbacks:
-        errors.update((id(error), error) for error in callback.errors)
+    # One entry per failed render: renders a broken executor refused share one exception.
+    failed = [error for callback in callbacks for error in callback.errors]
     if queue is not None:
+        known = {id(error) for error in failed}
         try:
             queue.join(raise_errors=True)
         except BaseExceptionGroup as group:
-            errors.update((id(error), error) for error in group.exceptions)
-    if errors:
-        first = next(iter(errors.values()))
-        raise CommandError(f"{len(errors)} plot(s) failed: {first}", TRAINING_ERROR)
+            failed.extend(error for error in group.exceptions if id(error) not in known)
+    if failed:
+        raise CommandError(failure_message(failed), TRAINING_ERROR)
+
+
+def failure_message(errors: Sequence[BaseException]) -> str:
+    """``3 plot(s) failed: ...`` and why: a rendering process that died first, as it
+    explains the failures after it, else the first failure."""
+    first = next((e for e in errors if isinstance(e, BrokenExecutor)), errors[0])
+    why = str(first)
+    if isinstance(first, BrokenExecutor):
+        why = f"a rendering process died, killed or out of memory ({why})"
+    elif not isinstance(first, Exception) or not why:  # SystemExit(3) says only "3"
+        why = f"{type(first).__name__}: {why}" if why else type(first).__name__
+    return f"{len(errors)} plot(s) failed: {why}"
 
 
 def with_queue(workers: int, body: Callable[[TaskQueue], int]) -> int:
@@ -192,10 +213,20 @@ def with_executor(mode: str, workers: int | None, body: Callable[[Any], int]) ->
     # forkserver: the children do not inherit this process's threads or their locks.
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-    pool = ProcessPoolExecutor(max_workers=workers or 1, mp_context=context)
-    try:
+
+    def make_pool() -> ProcessPoolExecutor:
+        pool = ProcessPoolExecutor(max_workers=workers or 1, mp_context=context)
         pool.submit(_warm_up)  # imports matplotlib there while this process reads and trains
+        return pool
+
+    pool = RenderPool(make_pool)  # a rendering process that dies is replaced, once
+    try:
         status = body(pool)
+    except CommandError as exc:
+        pool.shutdown(wait=True, cancel_futures=True)
+        if pool.restarted:  # the plots failed; say that plotting went on
+            raise CommandError(f"{exc}; a new rendering process took over", exc.status) from None
+        raise
     except BaseException:
         pool.shutdown(wait=True, cancel_futures=True)
         raise

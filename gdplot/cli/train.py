@@ -6,15 +6,15 @@ from __future__ import annotations
 import argparse
 import inspect
 import math
-import os
 import sys
 import time
+import warnings
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from gdplot.cli.checks import check_frame_count, check_out_path, check_save_path
 from gdplot.cli.errors import TRAINING_ERROR, USAGE_ERROR, CommandError, note
 from gdplot.cli.progress import ProgressCallback
 from gdplot.cli.runs import (
@@ -38,7 +38,8 @@ from gdplot.data.model_files import (
 )
 from gdplot.data.preprocessing import split_rows
 from gdplot.data.run_folder import RunFolder
-from gdplot.data.tables import load_table
+from gdplot.data.tables import LARGEST_VALUE, load_table
+from gdplot.models.convergence import ConvergenceWarning
 from gdplot.models.divergence import DivergenceError
 from gdplot.plots.renderers import renderer_problem
 from taskqueue import TaskQueue
@@ -91,7 +92,9 @@ def _read_training_input(args: argparse.Namespace) -> TrainRun:
         if not all(features):
             raise CommandError(f"--features has an empty name: {args.features!r}", USAGE_ERROR)
     try:
-        table = load_table(args.csv, args.target, features=features, labels=classifier)
+        table = load_table(
+            args.csv, args.target, features=features, labels=classifier, largest=LARGEST_VALUE
+        )
     except DataError as exc:
         raise CommandError(str(exc), USAGE_ERROR) from None
     if classifier:
@@ -105,14 +108,21 @@ def _read_training_input(args: argparse.Namespace) -> TrainRun:
                 f"({shown}); a binary classifier needs exactly 2",
                 USAGE_ERROR,
             )
+    notices = list(table.notices)
+    X, feature_names = _without_constant_columns(table.X, table.feature_names, notices)
+    check_out_path(args.out, args.csv)
     if args.save is not None:
-        _check_save_path(args.save)
+        check_save_path(args.save, args.csv)
+    check_frame_count(args.epochs, args.plot_every,
+                      len(_kinds_for(args.model, len(feature_names))))
     settings: dict[str, Any] = {
         "lr": args.lr, "epochs": args.epochs, "batch_size": args.batch_size,
         "random_state": args.seed,
     }
     if takes_hidden and args.hidden is not None:
         settings["hidden"] = args.hidden
+    if args.batch_size is not None:  # the surface then draws the steps, not only the epochs
+        settings["record_steps"] = "log"
     estimator = cls(**settings)
     try:  # the estimator's own checks, before anything is written (fit repeats them)
         estimator.validate_params()
@@ -122,24 +132,32 @@ def _read_training_input(args: argparse.Namespace) -> TrainRun:
         len(table.y), args.test_size, random_state=args.seed,
         labels=table.y if classifier else None,
     )
-    notices = list(table.notices)
     if args.test_size > 0 and test_rows.size == 0:
         notices.append(f"too few rows ({len(table.y)}) to hold any out: scoring on training only")
     return TrainRun(
-        args, estimator, table.X, table.y, table.feature_names, table.target_name,
+        args, estimator, X, table.y, feature_names, table.target_name,
         train_rows, test_rows, notices,
     )
 
 
-def _check_save_path(path: Path) -> None:
-    if path.is_dir():
-        raise CommandError(f"--save {str(path)!r} is a directory; give a file name", USAGE_ERROR)
-    parent = path.parent
-    if not parent.is_dir() or not os.access(parent, os.W_OK):
+def _without_constant_columns(
+    X: np.ndarray, names: list[str], notices: list[str]
+) -> tuple[np.ndarray, list[str]]:
+    """``X`` and ``names`` without the columns that hold one value in every row (nothing to
+    learn from; standardised they would be all zeros), with a notice."""
+    constant = np.ptp(X, axis=0) == 0
+    if not constant.any():
+        return X, names
+    left_out = [name for name, same in zip(names, constant) if same]
+    shown = ", ".join(left_out[:8]) + (f", ... ({len(left_out)} in all)"
+                                       if len(left_out) > 8 else "")
+    if constant.all():
         raise CommandError(
-            f"--save {str(path)!r}: folder {str(parent)!r} does not exist or is not writable",
+            f"every feature column holds one value in every row ({shown}): nothing to learn from",
             USAGE_ERROR,
         )
+    notices.append(f"left out {len(left_out)} constant column(s), one value in every row: {shown}")
+    return X[:, ~constant], [name for name, same in zip(names, constant) if not same]
 
 
 def _label_text(label: Any) -> str:
@@ -155,22 +173,9 @@ def _train(run: TrainRun, folder: RunFolder) -> int:
     args, estimator = run.args, run.estimator
     classifier = is_classifier(estimator)
     X_train, y_train = run.X[run.train_rows], run.y[run.train_rows]
-    names = ", ".join(run.feature_names)
-    if len(run.feature_names) > 12:  # a line, not a paragraph: the saved model lists them all
-        names = ", ".join([*run.feature_names[:8], "...", run.feature_names[-1]])
-    print(f"standardised {len(run.feature_names)} feature(s) to mean 0, std 1: {names}")
-    if classifier:
-        classes = np.unique(y_train)
-        print(
-            f"classes of {run.target_name}: {_label_text(classes[0])} and "
-            f"{_label_text(classes[1])}; the model gives the probability of "
-            f"{_label_text(classes[1])}"
-        )
-    else:
-        print(
-            f"standardised the target {run.target_name} too (mean {y_train.mean():.4g}, "
-            f"std {y_train.std():.4g}); scores and predictions are in its units"
-        )
+    validation = None
+    if run.test_rows.size:  # the held-out rows: their loss is drawn beside the training loss
+        validation = (run.X[run.test_rows], run.y[run.test_rows])
     every = args.plot_every or max(1, args.epochs // 10)
     show_progress = args.progress or sys.stderr.isatty()
     progress = [ProgressCallback()] if show_progress else []
@@ -190,20 +195,23 @@ def _train(run: TrainRun, folder: RunFolder) -> int:
         removed = start_folder(folder, planned_paths(plots, args.epochs))
         if removed:
             note(f"removed {plot_files(removed)} of the previous run from {folder.folder}/")
+        _print_scaling(run, y_train, classifier)  # only once the folder is ours
         start = time.perf_counter()
         try:
-            model = TrainedModel.fit(
-                estimator, X_train, y_train, feature_names=run.feature_names,
-                target_name=run.target_name, callbacks=[*plots, *progress],
-            )
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", ConvergenceWarning)
+                model = TrainedModel.fit(
+                    estimator, X_train, y_train, feature_names=run.feature_names,
+                    target_name=run.target_name, callbacks=[*plots, *progress],
+                    validation_data=validation,
+                )
         # On failure the manifest keeps listing every file the run planned: renders still in
         # flight may write some of them after this. The next run removes those that exist.
         except DivergenceError as exc:  # its message says where, and which lr to try instead
             message = divergence_message(
                 exc,
                 auto_lr=args.lr == "auto",
-                # lr="auto" needs a Lipschitz bound of the loss gradient, as the model's maths say.
-                auto_works=type(estimator).maths.lipschitz_factor is not None,
+                auto_works=True,  # every model takes lr="auto"
             )
             raise CommandError(f"{args.model}: {message}", TRAINING_ERROR) from None
         except (ValueError, TypeError, OSError) as exc:  # bad input, or a folder gone
@@ -220,6 +228,10 @@ def _train(run: TrainRun, folder: RunFolder) -> int:
         )
         for scores in _scores(model, run):
             print(f"{scores.what} ({scores.rows} rows): {scores.text}")
+        for warning in caught:  # a ConvergenceWarning is said last, as a note
+            if not issubclass(warning.category, ConvergenceWarning):
+                warnings.warn_explicit(warning.message, warning.category, warning.filename,
+                                       warning.lineno)
         if args.save is not None:
             try:
                 save_model(args.save, model)
@@ -232,9 +244,42 @@ def _train(run: TrainRun, folder: RunFolder) -> int:
         wait_for_plots(queue, plots, show_progress=show_progress)
         written = folder.finish(written_paths(plots))
         print(f"{plot_files(len(written))} in {folder.folder}/")
+        for warning in caught:
+            if issubclass(warning.category, ConvergenceWarning):
+                note(_convergence_note(warning.message, args))
         return 0
 
     return with_executor(args.render, args.workers, train)
+
+
+def _print_scaling(run: TrainRun, y_train: np.ndarray, classifier: bool) -> None:
+    """What the command did to the columns before training."""
+    names = ", ".join(run.feature_names)
+    if len(run.feature_names) > 12:  # a line, not a paragraph: the saved model lists them all
+        names = ", ".join([*run.feature_names[:8], "...", run.feature_names[-1]])
+    print(f"standardised {len(run.feature_names)} feature(s) to mean 0, std 1: {names}")
+    if classifier:
+        classes = np.unique(y_train)
+        print(
+            f"classes of {run.target_name}: {_label_text(classes[0])} and "
+            f"{_label_text(classes[1])}; the model gives the probability of "
+            f"{_label_text(classes[1])}"
+        )
+    else:
+        print(
+            f"standardised the target too ({run.target_name}: mean {y_train.mean():.4g}, "
+            f"std {y_train.std():.4g}); scores and predictions are in its units"
+        )
+
+
+def _convergence_note(warning: ConvergenceWarning, args: argparse.Namespace) -> str:
+    """A ``ConvergenceWarning`` in the command's terms, with what to try."""
+    tries = f"--epochs {2 * args.epochs}" + ("" if args.lr == "auto" else
+                                              ", a larger --lr or --lr auto")
+    return (
+        f"loss still falling (down {warning.relative_decrease:.1%} in the last "
+        f"{warning.epochs} of {args.epochs} epochs): try {tries}"
+    )
 
 
 def _scores(model: TrainedModel, run: TrainRun) -> list[_Scores]:

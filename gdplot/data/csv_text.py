@@ -13,6 +13,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from gdplot.data.file_kinds import NotARegularFile, open_regular
+
 
 class DataError(ValueError):
     """A data file that cannot be used; the message is one line that says where and why."""
@@ -71,9 +73,12 @@ def read_csv_text(path: str | os.PathLike[str]) -> CsvText:
     """
     name = os.fspath(path)
     try:
-        with open(name, newline="", encoding="utf-8-sig") as file:
+        # A regular file only: /dev/zero would be read for ever, a FIFO waited on.
+        with open(open_regular(name), newline="", encoding="utf-8-sig") as file:
             text = file.read()
         return _split_csv(text, name)
+    except NotARegularFile as exc:
+        raise DataError(f"{name!r} is {exc.kind}, not a CSV file") from None
     except FileNotFoundError:
         raise DataError(f"{name!r}: no such file") from None
     except IsADirectoryError:

@@ -42,6 +42,8 @@ from typing import Any
 import numpy as np
 
 from gdplot.atomic import write_bytes_atomic
+from gdplot.data.bounded_json import JSONLimitError, load_bounded_json
+from gdplot.data.file_kinds import NotARegularFile
 from gdplot.data.preprocessing import scale_columns, standardize
 from gdplot.models import estimator_class
 from gdplot.models.base import GradientDescentEstimator
@@ -51,6 +53,7 @@ __all__ = [
     "FORMAT_NAME",
     "FORMAT_VERSION",
     "ModelFileError",
+    "PredictionOverflow",
     "TrainedModel",
     "estimator_class",
     "load_model",
@@ -64,6 +67,22 @@ FORMAT_VERSION = 1
 def is_classifier(estimator: GradientDescentEstimator) -> bool:
     """Whether the estimator's maths are a classification (its target is labels, unscaled)."""
     return type(estimator).maths.task == "classification"
+
+
+class PredictionOverflow(ValueError):
+    """A prediction beyond float64's range; ``row`` is its row of ``X``."""
+
+    def __init__(self, row: int, what: str) -> None:
+        super().__init__(f"{what} of row {row} overflows float64's range")
+        self.row = row
+        self.what = what
+
+
+def _first_overflow(values: np.ndarray, what: str) -> None:
+    """Raise :class:`PredictionOverflow` for the first row of ``values`` that is not finite."""
+    bad = np.flatnonzero(~np.isfinite(values).reshape(len(values), -1).all(axis=1))
+    if bad.size:
+        raise PredictionOverflow(int(bad[0]), what)
 
 
 class ModelFileError(ValueError):
@@ -97,8 +116,10 @@ class TrainedModel:
         feature_names: list[str] | None = None,
         target_name: str = "y",
         callbacks: Any = (),
+        validation_data: Any = None,
     ) -> TrainedModel:
-        """Standardise ``X`` (and a regression target ``y``), then fit ``estimator`` on them."""
+        """Standardise ``X`` (and a regression target ``y``), then fit ``estimator`` on them;
+        ``validation_data`` ``(X_val, y_val)``, in the raw units, is scaled as they are."""
         X = check_X(X)  # once: scaling trusts it, and the estimator checks what it is given
         X_scaled, mean, scale = scale_columns(X)
         names = list(feature_names) if feature_names is not None else [
@@ -114,8 +135,24 @@ class TrainedModel:
             y_scaled, y_mean, y_scale = standardize(y_column)
             model.target_mean, model.target_scale = float(y_mean[0]), float(y_scale[0])
             y = y_scaled[:, 0]
-        estimator.fit(X_scaled, y, callbacks=callbacks)
+        if validation_data is not None:
+            validation_data = model._scaled_validation(validation_data)
+        estimator.fit(X_scaled, y, callbacks=callbacks, validation_data=validation_data)
         return model
+
+    def _scaled_validation(self, validation_data: Any) -> tuple[np.ndarray, Any]:
+        """Held-out ``(X_val, y_val)`` scaled as the training columns were."""
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+            raise TypeError("validation_data must be a pair (X_val, y_val), got "
+                            f"{type(validation_data).__name__}")
+        X_val = check_X(validation_data[0], "validation_data X_val")
+        if X_val.shape[1] != len(self.feature_names):
+            raise ValueError(f"validation_data X_val has {X_val.shape[1]} columns, but X has "
+                             f"{len(self.feature_names)}")
+        y_val = validation_data[1]
+        if self.target_scale is not None:
+            y_val = (np.asarray(y_val, dtype=np.float64) - self.target_mean) / self.target_scale
+        return (X_val - self.feature_mean) / self.feature_scale, y_val
 
     @property
     def classes(self) -> np.ndarray | None:
@@ -130,14 +167,24 @@ class TrainedModel:
                 f"X has {X.shape[1]} columns, but the model takes {len(self.feature_names)}: "
                 f"{', '.join(self.feature_names)}"
             )
-        return (X - self.feature_mean) / self.feature_scale
+        with np.errstate(over="ignore", invalid="ignore"):  # refused below instead
+            scaled = (X - self.feature_mean) / self.feature_scale
+        _first_overflow(scaled, "the scaled features")
+        return scaled
 
     def predict(self, X: Any) -> np.ndarray:
-        """Predictions in the target's units, or labels, for raw columns ``X``."""
-        output = self.estimator.predict(self.transform(X))
-        if self.target_scale is None:
-            return output
-        return output * self.target_scale + self.target_mean
+        """Predictions in the target's units, or labels, for raw columns ``X``.
+
+        A prediction beyond float64's range raises :class:`PredictionOverflow` naming its
+        row: never ``inf``."""
+        scaled = self.transform(X)
+        with np.errstate(over="ignore", invalid="ignore"):  # refused below instead
+            output = self.estimator.predict(scaled)
+            if self.target_scale is not None:
+                output = output * self.target_scale + self.target_mean
+        if self.target_scale is not None:  # a classifier's labels need no check
+            _first_overflow(output, "the prediction")
+        return output
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """A classifier's ``(n, 2)`` class probabilities for raw columns ``X``."""
@@ -238,18 +285,39 @@ def save_model(
     return write_bytes_atomic(path, text.encode("utf-8"))
 
 
+#: Limits on a model file, checked before anything is built from it. A saved model nests 4
+#: deep (document, parameters, array, row); its numbers are float64 reprs, integers are
+#: counts well under 20 digits.
+MAX_FILE_BYTES = 256 * 2**20
+MAX_DEPTH = 16
+MAX_INT_DIGITS = 20
+#: A model of at most this many parameters is built to compare its arrays with the file's.
+_SMALL_MODEL = 2**16
+
+
 def load_model(path: str | os.PathLike[str]) -> TrainedModel:
-    """Read a model file written by :func:`save_model`; ``ModelFileError`` if it is not one."""
+    """Read a model file written by :func:`save_model`; ``ModelFileError`` if it is not one.
+
+    The file is read within limits (a regular file of at most ``MAX_FILE_BYTES``, nested at
+    most ``MAX_DEPTH`` deep, integers of at most ``MAX_INT_DIGITS`` digits, finite numbers),
+    and every field's type and size is checked against the others (the parameter arrays
+    present decide how large the model may be) before any parameter array is allocated.
+    """
     name = os.fspath(path)
     try:
-        with open(name, encoding="utf-8") as file:
-            document = json.load(file)
+        document = load_bounded_json(
+            name, max_bytes=MAX_FILE_BYTES, max_depth=MAX_DEPTH, max_int_digits=MAX_INT_DIGITS
+        )
     except FileNotFoundError:
         raise ModelFileError(f"{name!r}: no such file") from None
+    except NotARegularFile as exc:
+        raise ModelFileError(f"{name!r} is {exc.kind}, not a model file") from None
     except IsADirectoryError:
         raise ModelFileError(f"{name!r} is a directory, not a model file") from None
     except OSError as exc:
         raise ModelFileError(f"{name!r}: cannot read: {exc.strerror or exc}") from None
+    except JSONLimitError as exc:
+        raise ModelFileError(f"{name!r}: not a usable gdplot model file: {exc}") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ModelFileError(f"{name!r} is not a gdplot model file (not JSON: {exc})") from None
     try:
@@ -267,52 +335,111 @@ def _from_dict(document: Any) -> TrainedModel:
         raise ValueError(
             f"format version {version!r}; this gdplot reads version {FORMAT_VERSION}"
         )
-    cls = estimator_class(document["model"])
-    estimator = cls(**document["hyperparameters"])
+    kind = _typed(document, "model", str)
+    cls = estimator_class(kind)
+    hyperparameters = _typed(document, "hyperparameters", dict)
+    for key, value in hyperparameters.items():
+        if not isinstance(value, (str, int, float, bool, type(None))):
+            raise TypeError(f"hyperparameters.{key} must be a number, a string or null, "
+                             f"got {type(value).__name__}")
+    estimator = cls(**hyperparameters)
+    estimator.validate_params()  # the hyper-parameters, e.g. hidden, shape the parameters
+    features = _typed(document, "features", list)
+    if not all(isinstance(f, str) for f in features):
+        raise ValueError("features must be a list of column names (strings)")
     n_features = document["n_features"]
     if isinstance(n_features, bool) or not isinstance(n_features, int) or n_features < 1:
         raise ValueError(f"n_features must be an int >= 1, got {n_features!r}")
-    _restore_parameters(estimator, n_features, document["parameters"])
-    classes = document["classes"]
-    if is_classifier(estimator):
-        if not isinstance(classes, list) or len(classes) != 2:
-            raise ValueError(f"a classifier needs 2 classes, got classes={classes!r}")
-        estimator.classes_ = np.array(classes)
-    training = document.get("training") or {}
-    estimator.n_iter_ = int(training.get("epochs_run") or 0)
-    if isinstance(training.get("lr"), (int, float)):
-        estimator.lr_ = float(training["lr"])
-    features = [str(f) for f in document["features"]]
-    scaling = document["feature_scaling"]
-    mean = _vector(scaling["mean"], n_features, "feature_scaling.mean")
-    scale = _vector(scaling["scale"], n_features, "feature_scaling.scale")
     if len(features) != n_features:
         raise ValueError(f"{len(features)} feature names for n_features={n_features}")
+    scaling = _typed(document, "feature_scaling", dict)
+    mean = _vector(scaling["mean"], n_features, "feature_scaling.mean")
+    scale = _vector(scaling["scale"], n_features, "feature_scaling.scale")
     if np.any(scale <= 0):
         raise ValueError("feature_scaling.scale must be > 0")
+    target = _typed(document, "target", str)
     target_scaling = document["target_scaling"]
-    model = TrainedModel(estimator, features, mean, scale, str(document["target"]))
-    if target_scaling is not None:
-        model.target_mean = _finite(target_scaling["mean"], "target_scaling.mean")
-        model.target_scale = _finite(target_scaling["scale"], "target_scaling.scale")
-    elif not is_classifier(estimator):
+    classes = document["classes"]
+    if is_classifier(estimator):
+        if not isinstance(classes, list) or len(classes) != 2 or not all(
+            isinstance(c, (str, int, float)) and not isinstance(c, bool) for c in classes
+        ):
+            raise ValueError(f"a classifier needs 2 classes (strings or numbers), got "
+                             f"classes={_shown(classes)}")
+    elif target_scaling is None:
         raise ValueError("a regressor needs target_scaling")
+    if target_scaling is not None:
+        if not isinstance(target_scaling, dict):
+            raise ValueError("target_scaling must be an object with mean and scale, or null")
+        target_mean = _finite(target_scaling["mean"], "target_scaling.mean")
+        target_scale = _finite(target_scaling["scale"], "target_scaling.scale")
+        if target_scale <= 0:
+            raise ValueError(f"target_scaling.scale must be > 0, got {target_scale!r}")
+    training = document.get("training")
+    if training is None:
+        training = {}
+    if not isinstance(training, dict):
+        raise TypeError(f"training must be an object or null, got {type(training).__name__}")
+    epochs_run = training.get("epochs_run")
+    if epochs_run is not None and (
+        isinstance(epochs_run, bool) or not isinstance(epochs_run, int) or epochs_run < 0
+    ):
+        raise ValueError(f"training.epochs_run must be an int >= 0, got {epochs_run!r}")
+
+    _restore_parameters(estimator, n_features, _typed(document, "parameters", dict))
+    if is_classifier(estimator):
+        estimator.classes_ = np.array(classes)
+    estimator.n_iter_ = epochs_run or 0
+    if isinstance(training.get("lr"), (int, float)) and not isinstance(training["lr"], bool):
+        estimator.lr_ = float(training["lr"])
+    model = TrainedModel(estimator, list(features), mean, scale, target)
+    if target_scaling is not None:
+        model.target_mean, model.target_scale = target_mean, target_scale
     return model
+
+
+def _typed(document: dict[str, Any], key: str, kind: type) -> Any:
+    """``document[key]``, which must be a ``kind`` (``str``, ``list``, ``dict``)."""
+    value = document[key]
+    if not isinstance(value, kind):
+        words = {str: "a string", list: "a list", dict: "an object"}[kind]
+        raise TypeError(f"{key} must be {words}, got {type(value).__name__}")
+    return value
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _restore_parameters(
     estimator: GradientDescentEstimator, n_features: int, saved: dict[str, Any]
 ) -> None:
-    """Create the estimator's parameter arrays (``_init_params``) and fill them in place."""
-    estimator.validate_params()  # the hyper-parameters, e.g. hidden, shape the parameters
+    """Check the saved arrays against the model's size, then create the estimator's parameter
+    arrays (``_init_params``) and fill them in place."""
+    arrays = {}
+    for name, values in saved.items():
+        array = np.asarray(values)  # no larger than the file: it holds every number
+        if array.dtype.kind not in "iuf":
+            raise ValueError(f"parameter {name!r} must be an array of numbers")
+        arrays[name] = array
+    present = sum(array.size for array in arrays.values())
+    expected = estimator.parameter_count(n_features)
+    # Before allocating: a file cannot ask for much more than it holds (a small model is
+    # built, so that its arrays' names and shapes are compared below).
+    if expected > max(present, _SMALL_MODEL):
+        raise ValueError(
+            f"parameters hold {present:,} numbers; this model on {n_features} features has "
+            f"{expected:,}"
+        )
     estimator._init_params(n_features, np.random.default_rng(0))
     live = estimator._live_params()
-    if set(saved) != set(live):
+    if set(arrays) != set(live):
         raise ValueError(
-            f"parameters {sorted(saved)} do not match the model's {sorted(live)}"
+            f"parameters {sorted(arrays)} do not match the model's {sorted(live)}"
         )
     for name, array in live.items():
-        value = np.asarray(saved[name], dtype=np.float64)
+        value = arrays[name].astype(np.float64)
         if value.shape != array.shape:
             raise ValueError(
                 f"parameter {name!r} has shape {value.shape}, expected {array.shape}"
@@ -324,8 +451,12 @@ def _restore_parameters(
 
 
 def _vector(values: Any, size: int, name: str) -> np.ndarray:
+    if not isinstance(values, list) or len(values) != size or not all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) for v in values
+    ):
+        raise ValueError(f"{name} must be {size} finite numbers")
     array = np.asarray(values, dtype=np.float64)
-    if array.shape != (size,) or not np.isfinite(array).all():
+    if not np.isfinite(array).all():
         raise ValueError(f"{name} must be {size} finite numbers")
     return array
 

@@ -45,6 +45,11 @@ def split_rows(
     return np.flatnonzero(~is_test), np.flatnonzero(is_test)
 
 
+#: Columns with a magnitude above this are scaled down before summing: their squares, or a
+#: sum of many of them, would overflow float64.
+_HUGE = 1e150
+
+
 def standardize(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Scale each column of ``X`` (shape ``(n, d)``) to mean 0 and standard deviation 1.
 
@@ -56,12 +61,19 @@ def standardize(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def scale_columns(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:func:`standardize` of an ``X`` already checked by :func:`gdplot.validation.check_X`."""
-    mean = X.mean(axis=0)
-    centred = X - mean
+    # A column of huge numbers (up to 1.8e308) is divided by its largest magnitude first, so
+    # that its sum and its deviations stay finite; other columns are left as they are.
+    size = np.max(np.abs(X), axis=0)
+    size = np.where(size > _HUGE, size, 1.0)
+    unit = X / size
+    unit_mean = unit.mean(axis=0)
+    centred = unit - unit_mean
     # Dividing by the largest deviation first keeps tiny columns from underflowing to std 0.
     peak = np.max(np.abs(centred), axis=0)
     peak[peak == 0] = 1.0
-    scale = peak * np.std(centred / peak, axis=0)
+    unit_scale = peak * np.std(centred / peak, axis=0)
     # Exact test: a constant column's std can come out as 1e-17 rather than 0.
-    scale[(np.ptp(X, axis=0) == 0) | (scale == 0)] = 1.0
-    return centred / scale, mean, scale
+    constant = (np.ptp(unit, axis=0) == 0) | (unit_scale == 0)
+    unit_scale[constant] = 1.0
+    scale = np.where(constant, 1.0, unit_scale * size)
+    return centred / unit_scale, unit_mean * size, scale

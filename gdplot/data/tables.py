@@ -36,6 +36,11 @@ _MISSING = object()  # a cell with no value
 _TEXT = object()  # a cell that is not a number
 
 
+#: A bound for ``largest=``: squaring differences of numbers this large and summing a few
+#: million of them (a mean squared error) stays finite in float64.
+LARGEST_VALUE = 1e150
+
+
 def _parse_cell(cell: str, delimiter: str) -> float | object:
     """A number, ``_MISSING`` or ``_TEXT``. Non-finite numbers are returned as they are."""
     stripped = cell.strip()
@@ -114,11 +119,25 @@ def _parse_plain_numbers(index: int, data_rows: list[tuple[int, list[str]]]) -> 
     return values
 
 
-def _check_finite_column(text: CsvText, column: _Column) -> None:
+def _check_finite_column(text: CsvText, column: _Column, largest: float | None = None) -> None:
+    """Refuse a column with an infinite number, or one larger in size than ``largest``
+    (``column.values`` is aligned with ``text.rows``)."""
     if column.first_nonfinite is not None:
         line, cell = column.first_nonfinite
         raise DataError(
             f"{text.name!r} line {line}, column {column.name!r}: not a finite number: {cell!r}"
+        )
+    if largest is None:
+        return
+    with np.errstate(invalid="ignore"):  # NaN marks a missing value: never too large
+        huge = np.flatnonzero(np.abs(column.values) > largest)
+    if huge.size:
+        line, _ = text.rows[huge[0]]
+        value = column.values[huge[0]]
+        raise DataError(
+            f"{text.name!r} line {line}, column {column.name!r}: {value:g} is too large: "
+            f"numbers up to {largest:g} in size are taken (so that their squares and sums "
+            "stay finite); rescale the column"
         )
 
 
@@ -181,6 +200,7 @@ def load_table(
     *,
     features: Sequence[str] | None = None,
     labels: bool = False,
+    largest: float | None = None,
 ) -> Table:
     """Read a CSV with a header row for training: ``target`` is the column to predict.
 
@@ -200,7 +220,8 @@ def load_table(
     - ``features=[...]``: exactly those columns, in that order; one that is missing, the
       target, or not numeric is an error naming it.
     - The target must be numbers, unless ``labels``: then any values, kept as they are.
-    - Infinite or overflowing numbers in a column used are an error naming line and column.
+    - Infinite or overflowing numbers in a column used are an error naming line and column,
+      and so, given ``largest`` (e.g. ``LARGEST_VALUE``), are numbers larger in size.
     - At least 2 rows must remain.
     """
     text = read_csv_text(path)
@@ -220,11 +241,11 @@ def load_table(
     parsed = {i: _parse_column(text, i, data_rows) for i in candidates}
     used = _feature_columns(text, parsed, explicit=features is not None, notices=notices)
     for index in used:
-        _check_finite_column(text, parsed[index])
+        _check_finite_column(text, parsed[index], largest)
     target_column = _parse_column(text, target_index, data_rows)
     if not labels:
         _check_numeric_target(text, target_column)
-        _check_finite_column(text, target_column)
+        _check_finite_column(text, target_column, largest)
 
     keep = ~target_column.missing
     for index in used:
@@ -360,7 +381,7 @@ def _labels(
 
 
 def load_columns(
-    path: str | os.PathLike[str], names: Sequence[str]
+    path: str | os.PathLike[str], names: Sequence[str], *, largest: float | None = None
 ) -> tuple[CsvText, np.ndarray, np.ndarray]:
     """Read the columns ``names`` of a CSV, in that order, for prediction.
 
@@ -368,7 +389,8 @@ def load_columns(
     ``X`` ``(n_rows, len(names))`` float64 with NaN where a value is missing, and
     ``complete`` ``(n_rows,)`` bool, the rows with every value present. Blank rows are left
     out. Missing columns are one :class:`DataError` naming them all; a text or infinite
-    cell in a needed column is one naming its line and column.
+    cell in a needed column is one naming its line and column, and so, given ``largest``, is
+    a number larger in size.
     """
     text = read_csv_text(path)
     absent = [n for n in names if n not in text.columns]
@@ -387,7 +409,7 @@ def load_columns(
                 f"{text.name!r} line {line}, column {column.name!r}: not a number: "
                 f"{cell.strip()!r}"
             )
-        _check_finite_column(text, column)
+        _check_finite_column(text, column, largest)
     X = np.column_stack([c.values for c in columns]) if columns else np.empty((len(rows), 0))
     complete = ~np.any(np.column_stack([c.missing for c in columns]), axis=1) if columns else (
         np.ones(len(rows), dtype=bool)

@@ -10,6 +10,7 @@ imports them all, so every built-in model kind is registered.
 """
 
 from gdplot.models.base import GradientDescentEstimator
+from gdplot.models.convergence import ConvergenceWarning
 from gdplot.models.divergence import DivergenceError
 from gdplot.models.linear import LinearRegressionGD
 from gdplot.models.logistic import LogisticRegressionGD
@@ -18,6 +19,7 @@ from gdplot.models.mlp import MLPRegressorGD
 from gdplot.models.snapshot import Snapshot
 
 __all__ = [
+    "ConvergenceWarning",
     "DivergenceError",
     "GradientDescentEstimator",
     "LinearRegressionGD",

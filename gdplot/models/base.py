@@ -26,21 +26,27 @@ never mistaken for a fitted one, and no NaN weights are left behind.
 from __future__ import annotations
 
 import contextlib
+import copy
 import inspect
 import secrets
+import warnings
 from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
+from gdplot.models.convergence import still_falling
 from gdplot.models.divergence import (
     DIVERGENCE_GROWTH,
     DivergenceError,
-    rescaling_advice,
+    divergence_error,
 )
 from gdplot.models.epochs import epoch_data
-from gdplot.models.learning_rate import auto_learning_rate
+from gdplot.models.held_out import HeldOut, check_validation_data
+from gdplot.models.hooks import collect_hooks
+from gdplot.models.learning_rate import auto_learning_rate, range_test_learning_rate
 from gdplot.models.maths import ModelMaths
 from gdplot.models.snapshot import Snapshot
+from gdplot.models.steps import StepRecorder, check_record_steps, step_schedule
 from gdplot.validation import (
     NotFittedError,
     check_bool,
@@ -51,8 +57,6 @@ from gdplot.validation import (
     check_target,
     check_X,
 )
-
-_HOOK_NAMES = ("on_train_begin", "on_epoch_end", "on_train_end")
 
 #: The loss history and the parameter path keep one entry per epoch, preallocated.
 MAX_EPOCHS = 10**8
@@ -79,17 +83,19 @@ class FitSettings(NamedTuple):
     batch_size: int | None
     shuffle: bool
     rng: np.random.Generator
+    record_steps: int | str | None = None
 
 
 class GradientDescentEstimator:
     """Base class: hyper-parameters, the training loop, callbacks and snapshots.
 
     Parameters:
-        lr: learning rate, a finite number > 0, or ``"auto"`` for models with a
-            ``lipschitz_factor`` (linear and logistic regression): ``1 / L`` computed from the
+        lr: learning rate, a finite number > 0, or ``"auto"``: for models with a
+            ``lipschitz_factor`` (linear and logistic regression) ``1 / L`` computed from the
             training data, with ``L`` the Lipschitz constant of the loss's gradient, at which
             full-batch descent lowers the loss at every epoch however the features are scaled
-            (for mini-batches, the batch-size-aware rate of ``gdplot.models.learning_rate``).
+            (for mini-batches, the batch-size-aware rate of ``gdplot.models.learning_rate``);
+            for others (the MLP) a learning-rate range test on a copy of the model.
         epochs: passes over the training set, an int >= 1.
         batch_size: rows per gradient step. ``None``: full-batch gradient descent; ``1``:
             stochastic; ``k``: mini-batch (the last batch of an epoch may be smaller). A value
@@ -98,11 +104,20 @@ class GradientDescentEstimator:
             matter).
         random_state: ``None``, an int seed or a ``numpy.random.Generator``; the same int gives
             bitwise the same fit.
+        record_steps: ``None`` (history per epoch only), an int ``k`` (also record the loss
+            and the parameters every ``k`` gradient steps) or ``"log"`` (at log-spaced steps:
+            every step at first, ever fewer later); see ``gdplot.models.steps``.
 
     Learned attributes (set by ``fit``): ``n_features_in_``, ``lr_`` (the learning rate used:
     ``lr``, or the computed one for ``"auto"``), ``initial_loss_`` (loss before the
     first step), ``history_`` (loss over the whole training set after each epoch, shape
     ``(n_iter_,)``), ``n_iter_`` (epochs run), ``n_steps_`` (gradient steps taken).
+    With ``validation_data``: ``val_initial_loss_``, ``val_history_`` (the loss on those rows,
+    as ``history_``), ``score_history_`` and ``val_score_history_`` (R^2 or accuracy on each
+    set after each epoch). With ``record_steps``: ``steps_`` (the recorded steps, 0 the
+    start), ``step_samples_`` (training rows processed by then: gradient evaluations),
+    ``step_history_`` (the training loss there), ``step_path_`` (the flat parameters there;
+    ``None`` without a path). Each is ``None`` when not asked for.
     """
 
     #: The most rows of the training data a ``Snapshot`` carries for plotting.
@@ -118,12 +133,14 @@ class GradientDescentEstimator:
         batch_size: int | None = None,
         shuffle: bool = True,
         random_state: int | np.random.Generator | None = None,
+        record_steps: int | str | None = None,
     ) -> None:
         self.lr = lr
         self.epochs = epochs
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.random_state = random_state
+        self.record_steps = record_steps
 
     # -- hyper-parameters -----------------------------------------------------------------
 
@@ -165,73 +182,96 @@ class GradientDescentEstimator:
 
     def validate_params(self) -> FitSettings:
         """Validate the hyper-parameters; subclasses extend this to check their own."""
-        lr = check_learning_rate(self.lr, allow_auto=True)
-        if lr == "auto" and self.maths.lipschitz_factor is None:
-            raise ValueError(
-                f"lr='auto' needs a model whose loss gradient has a known Lipschitz constant "
-                f"(linear or logistic regression); {type(self).__name__} needs a number, "
-                "e.g. lr=0.01"
-            )
         return FitSettings(
-            lr=lr,
+            lr=check_learning_rate(self.lr, allow_auto=True),
             epochs=check_int(self.epochs, "epochs", maximum=MAX_EPOCHS),
             batch_size=check_int(self.batch_size, "batch_size", allow_none=True),
             shuffle=check_bool(self.shuffle, "shuffle"),
             rng=check_random_state(self.random_state),
+            record_steps=check_record_steps(self.record_steps),
         )
 
     # -- fitting --------------------------------------------------------------------------
 
-    def fit(self, X: Any, y: Any, callbacks: Any = ()) -> GradientDescentEstimator:
+    def fit(
+        self, X: Any, y: Any, callbacks: Any = (), validation_data: Any = None
+    ) -> GradientDescentEstimator:
         """Train on ``X`` ``(n_samples, n_features)`` and ``y`` ``(n_samples,)``. Returns ``self``.
 
         ``callbacks``: a list of objects defining any of ``on_train_begin(estimator)``,
         ``on_epoch_end(estimator, epoch)`` (``epoch`` 1-based) and ``on_train_end(estimator)``
         (called only when training completes). They may call ``estimator.snapshot()``.
+        ``validation_data``: ``(X_val, y_val)``, rows held out of training, whose loss and
+        score are recorded after every epoch (one forward pass on them per epoch).
+
+        A run whose loss was still falling at the end warns with a ``ConvergenceWarning``.
         """
         self._forget_fit()
         try:
             settings = self.validate_params()
             X = check_X(X)
             y = self._check_fit_target(y, X.shape[0])
-            hooks = _collect_hooks(callbacks)
+            validation = check_validation_data(validation_data, X.shape[1],
+                                               self._check_validation_target)
+            hooks = collect_hooks(callbacks)
             if settings.lr == "auto":
-                rate = auto_learning_rate(self.maths, X, settings.batch_size)
-                settings = settings._replace(lr=rate)
-            self._train(X, y, settings, hooks)
+                settings = settings._replace(lr=self._auto_learning_rate(X, y, settings))
+            self._train(X, y, settings, hooks, validation)
         except BaseException:
             self._forget_fit()
             raise
+        warning = still_falling(type(self).__name__, self.initial_loss_, self.history_)
+        if warning is not None:
+            warnings.warn(warning, stacklevel=2)
         return self
 
     def _check_fit_target(self, y: Any, n_samples: int) -> np.ndarray:
         """The training target as float64 ``(n_samples,)``; classifiers encode labels here."""
         return check_target(y, n_samples)
 
+    def _check_validation_target(self, y: Any, n_samples: int) -> np.ndarray:
+        """The validation target, encoded as ``_check_fit_target`` encoded the training one."""
+        return check_target(y, n_samples)
+
+    def _auto_learning_rate(self, X: np.ndarray, y: np.ndarray, settings: FitSettings) -> float:
+        """``lr="auto"``: ``1 / L`` where the model has a Lipschitz bound, else a range test on
+        a copy of the model from the run's own start (a copy of the generator: the run's
+        random stream is unchanged)."""
+        rate = auto_learning_rate(self.maths, X, settings.batch_size)
+        if rate is not None:
+            return rate
+        probe = type(self)(**self.get_params())
+        probe._init_params(X.shape[1], copy.deepcopy(settings.rng))
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return range_test_learning_rate(probe._take_step, probe._loss, X, y,
+                                            batch_size=settings.batch_size)
+
     def _forget_fit(self) -> None:
         # What fit creates: learned attributes end in "_", private training state starts with it.
         for name in [name for name in vars(self) if name.endswith("_") or name.startswith("_")]:
             delattr(self, name)
 
-    def _train(
-        self, X: np.ndarray, y: np.ndarray, settings: FitSettings, hooks: dict[str, list]
-    ) -> None:
+    def _train(self, X: np.ndarray, y: np.ndarray, settings: FitSettings,
+               hooks: dict[str, list], validation: tuple | None = None) -> None:
         try:
-            self._run_epochs(X, y, settings, hooks)
+            self._run_epochs(X, y, settings, hooks, validation)
         except _Diverged as diverged:
-            raise self._divergence_error(diverged, X, y, settings) from None
+            raise divergence_error(
+                type(self).__name__, diverged.what, diverged.epoch, maths=self.maths, X=X, y=y,
+                lr=settings.lr, auto=self.lr == "auto", batch_size=settings.batch_size,
+            ) from None
         for hook in hooks["on_train_end"]:
             hook(self)
 
-    def _run_epochs(
-        self, X: np.ndarray, y: np.ndarray, settings: FitSettings, hooks: dict[str, list]
-    ) -> None:
-        self._start_training(X, y, settings)
-        for hook in hooks["on_train_begin"]:
-            hook(self)
+    def _run_epochs(self, X: np.ndarray, y: np.ndarray, settings: FitSettings,
+                    hooks: dict[str, list], validation: tuple | None = None) -> None:
         n_samples = X.shape[0]
         batch_size = min(settings.batch_size or n_samples, n_samples)
         batch_starts = range(0, n_samples, batch_size)
+        self._start_training(X, y, settings, validation, len(batch_starts))
+        for hook in hooks["on_train_begin"]:
+            hook(self)
+        recorder, held_out = self._steps, self._held_out
         epochs = epoch_data(
             X,
             y,
@@ -243,10 +283,20 @@ class GradientDescentEstimator:
             for epoch, (X_epoch, y_epoch) in enumerate(epochs, start=1):
                 # Overflow is how divergence starts; _end_epoch reports it as DivergenceError.
                 with np.errstate(over="ignore", invalid="ignore"):
-                    for start in batch_starts:
-                        stop = start + batch_size
-                        self._take_step(X_epoch[start:stop], y_epoch[start:stop], settings.lr)
-                    loss = self._loss(X, y)
+                    if recorder is None:
+                        for start in batch_starts:
+                            stop = start + batch_size
+                            self._take_step(X_epoch[start:stop], y_epoch[start:stop], settings.lr)
+                    else:  # the same steps, counted, recording those scheduled
+                        for step, start in enumerate(batch_starts, start=self.n_steps_ + 1):
+                            stop = start + batch_size
+                            self._take_step(X_epoch[start:stop], y_epoch[start:stop], settings.lr)
+                            if step == recorder.due:
+                                recorder.record(self._loss(X, y), self._flat_params())
+                    if held_out is None:
+                        loss = self._loss(X, y)
+                    else:
+                        loss = held_out.evaluate(self._live_params(), X, y, epoch)
                 self.n_steps_ += len(batch_starts)
                 self._end_epoch(epoch, loss)
                 for hook in hooks["on_epoch_end"]:
@@ -258,11 +308,15 @@ class GradientDescentEstimator:
                 self.n_iter_,
             )
 
-    def _start_training(self, X: np.ndarray, y: np.ndarray, settings: FitSettings) -> None:
-        """Initial parameters, the buffers for history and path, and the plotting sample."""
+    def _start_training(self, X: np.ndarray, y: np.ndarray, settings: FitSettings,
+                        validation: tuple | None = None, steps_per_epoch: int = 1) -> None:
+        """Initial parameters, the buffers for history, path, held-out rows and recorded
+        steps, and the plotting sample."""
         self._init_params(X.shape[1], settings.rng)
         self.n_features_in_ = X.shape[1]
         self.lr_ = settings.lr
+        self._n_samples = X.shape[0]
+        self._batch_size = min(settings.batch_size or X.shape[0], X.shape[0])
         self._fit_description = repr(self)
         self._plot_X, self._plot_y = self._plot_sample(X, y)
         start = self._flat_params()
@@ -280,9 +334,28 @@ class GradientDescentEstimator:
             self._path[0] = start
         self.n_iter_ = 0
         self.n_steps_ = 0
+        self._held_out = None if validation is None else HeldOut(*validation, settings.epochs,
+                                                                 self.maths)
         with np.errstate(over="ignore", invalid="ignore"):
-            self.initial_loss_ = self._loss(X, y)
+            if self._held_out is None:
+                self.initial_loss_ = self._loss(X, y)
+            else:
+                self.initial_loss_ = self._held_out.evaluate(self._live_params(), X, y, 0)
         self._check_finite(self.initial_loss_, epoch=0)
+        self._steps = None
+        if settings.record_steps is not None:
+            schedule = step_schedule(settings.record_steps, settings.epochs * steps_per_epoch)
+            self._steps = StepRecorder(schedule, None if start is None else start.size,
+                                       X.shape[0], self._batch_size)
+            self._steps.record(self.initial_loss_, start)
+        self._publish(0)
+
+    def _publish(self, epoch: int) -> None:
+        """The learned attributes of held-out rows and recorded steps (``None`` where not
+        asked for) as windows on what is recorded after ``epoch`` epochs."""
+        held_out, steps = self._held_out, self._steps
+        vars(self).update(HeldOut.ATTRIBUTES if held_out is None else held_out.attributes(epoch))
+        vars(self).update(StepRecorder.ATTRIBUTES if steps is None else steps.attributes())
 
     def _end_epoch(self, epoch: int, loss: float) -> None:
         """Check for divergence, then record the epoch's loss and parameters."""
@@ -292,6 +365,8 @@ class GradientDescentEstimator:
         if self._path is not None:
             self._path[epoch] = self._flat_params()
         self.n_iter_ = epoch
+        if self._held_out is not None or self._steps is not None:
+            self._publish(epoch)
 
     def _take_step(self, X: np.ndarray, y: np.ndarray, lr: float) -> None:
         """One gradient-descent step on the batch ``X`` ``(m, n_features)``, ``y`` ``(m,)``."""
@@ -320,36 +395,6 @@ class GradientDescentEstimator:
                 epoch=epoch,
             )
         raise _Diverged(what, epoch)
-
-    def _divergence_error(
-        self, diverged: _Diverged, X: np.ndarray, y: np.ndarray, settings: FitSettings
-    ) -> DivergenceError:
-        """The ``DivergenceError`` for ``diverged``, with a learning rate to try instead."""
-        lr = settings.lr
-        try:
-            computed = auto_learning_rate(self.maths, X, settings.batch_size)
-        except ValueError:  # X too large to square: the rescaling advice below is the answer
-            computed = None
-        if computed is not None and computed < lr:
-            suggested = computed
-            mini_batch = settings.batch_size is not None and settings.batch_size < X.shape[0]
-            batch = f" for batch_size={settings.batch_size}" if mini_batch else ""
-            advice = (
-                f"Try a smaller learning rate: lr={suggested:.3g}, computed from the data "
-                f"(1/L, L the Lipschitz constant of the loss gradient{batch}), or lr='auto'"
-            )
-        else:
-            suggested = lr / 10
-            advice = f"Try a smaller learning rate, e.g. lr={suggested:.3g}"
-        rescale = rescaling_advice(X, y if self.maths.task == "regression" else None)
-        used = f"lr='auto' ({lr:.3g})" if self.lr == "auto" else f"lr={lr!r}"
-        return DivergenceError(
-            f"{type(self).__name__} diverged at epoch {diverged.epoch}: {diverged.what} "
-            f"with {used}. {advice}{rescale}.",
-            lr=lr,
-            epoch=diverged.epoch,
-            suggested_lr=suggested,
-        )
 
     def _plot_sample(self, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """At most ``plot_sample_size`` rows, picked by a fixed seed so that plotting never
@@ -414,11 +459,24 @@ class GradientDescentEstimator:
             epochs_total=self._history.size,
             class_names=tuple(str(c) for c in getattr(self, "classes_", ())),
             extra={"estimator": self._fit_description},
+            lr=float(self.lr_),
+            batch_size=self._batch_size,
+            n_samples=self._n_samples,
+            **({} if self._held_out is None else self._held_out.snapshot_fields(epoch, _frozen)),
+            **({} if self._steps is None else {
+                "steps": _frozen(self.steps_), "step_samples": _frozen(self.step_samples_),
+                "step_losses": _frozen(self.step_history_),
+                "step_path": None if self.step_path_ is None else _frozen(self.step_path_)}),
         )
 
     # -- the maths, supplied by subclasses ------------------------------------------------
 
     def _init_params(self, n_features: int, rng: np.random.Generator) -> None:
+        raise NotImplementedError
+
+    def parameter_count(self, n_features: int) -> int:
+        """How many numbers ``_init_params(n_features, ...)`` would allocate, without
+        allocating them (a model file is checked against it first)."""
         raise NotImplementedError
 
     def _live_params(self) -> dict[str, np.ndarray]:
@@ -434,40 +492,8 @@ class GradientDescentEstimator:
         raise NotImplementedError
 
 
-class RegressorMixin:
-    """``score`` as the coefficient of determination R^2 of ``predict``."""
-
-    def score(self, X: Any, y: Any) -> float:
-        """R^2 of ``predict(X)`` against ``y`` ``(n_samples,)``: 1 is perfect, 0 is as good as
-        predicting the mean. A constant ``y`` scores 1.0 if predicted exactly, else 0.0."""
-        predicted = self.predict(X)
-        y = check_target(y, predicted.shape[0])
-        residual = np.sum((y - predicted) ** 2)
-        total = np.sum((y - y.mean()) ** 2)
-        if total == 0:
-            return 1.0 if residual == 0 else 0.0
-        return float(1.0 - residual / total)
-
-
 def _frozen(view: np.ndarray) -> np.ndarray:
     """``view``, read-only: a snapshot's window on a buffer that training keeps appending to."""
     view = view.view()
     view.flags.writeable = False
     return view
-
-
-def _collect_hooks(callbacks: Any) -> dict[str, list]:
-    """The callbacks' hook methods by hook name, in the callbacks' order."""
-    if isinstance(callbacks, (str, bytes)) or not hasattr(callbacks, "__iter__"):
-        raise TypeError(
-            f"callbacks must be a list of callback objects, got {callbacks!r}; "
-            "wrap a single callback in a list: callbacks=[callback]"
-        )
-    hooks: dict[str, list] = {name: [] for name in _HOOK_NAMES}
-    for callback in callbacks:
-        found = [name for name in _HOOK_NAMES if callable(getattr(callback, name, None))]
-        if not found:
-            raise TypeError(f"callback {callback!r} defines none of {', '.join(_HOOK_NAMES)}")
-        for name in found:
-            hooks[name].append(getattr(callback, name))
-    return hooks

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from gdplot.models.learning_rate import auto_learning_rate
+from gdplot.models.maths import ModelMaths
+
 #: A loss this many times its starting value is divergence (see ``_check_finite``).
 DIVERGENCE_GROWTH = 1e8
 
@@ -52,3 +55,35 @@ def looks_standardised(columns: np.ndarray) -> bool:
     scaled = (np.abs(mean) <= 3.0) & (std >= 0.1) & (std <= 10.0)
     zeros = ~np.any(columns, axis=0)
     return bool(np.all(scaled | zeros))
+
+
+def divergence_error(
+    name: str, what: str, epoch: int, *, maths: ModelMaths, X: np.ndarray, y: np.ndarray,
+    lr: float, auto: bool, batch_size: int | None,
+) -> DivergenceError:
+    """The ``DivergenceError`` of model ``name`` trained on ``X``, ``y`` at rate ``lr`` (the
+    one ``lr="auto"`` chose if ``auto``), which found ``what`` at ``epoch``, with a learning
+    rate to try instead."""
+    try:
+        computed = auto_learning_rate(maths, X, batch_size)
+    except ValueError:  # X too large to square: the rescaling advice below is the answer
+        computed = None
+    if computed is not None and computed < lr:
+        suggested = computed
+        mini_batch = batch_size is not None and batch_size < X.shape[0]
+        batch = f" for batch_size={batch_size}" if mini_batch else ""
+        advice = (
+            f"Try a smaller learning rate: lr={suggested:.3g}, computed from the data "
+            f"(1/L, L the Lipschitz constant of the loss gradient{batch}), or lr='auto'"
+        )
+    else:
+        suggested = lr / 10
+        advice = f"Try a smaller learning rate, e.g. lr={suggested:.3g}"
+    rescale = rescaling_advice(X, y if maths.task == "regression" else None)
+    used = f"lr='auto' ({lr:.3g})" if auto else f"lr={lr!r}"
+    return DivergenceError(
+        f"{name} diverged at epoch {epoch}: {what} with {used}. {advice}{rescale}.",
+        lr=lr,
+        epoch=epoch,
+        suggested_lr=suggested,
+    )

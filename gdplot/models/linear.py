@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from gdplot.models.base import GradientDescentEstimator, RegressorMixin
+from gdplot.models.base import GradientDescentEstimator
 from gdplot.models.maths import (
     ModelMaths,
     Params,
@@ -20,6 +20,7 @@ from gdplot.models.maths import (
     register_estimator,
     register_model,
 )
+from gdplot.models.scores import RegressorMixin
 
 
 def linear_output(params: Params, X: np.ndarray) -> np.ndarray:
@@ -77,6 +78,9 @@ class LinearModel(GradientDescentEstimator):
     def intercept_(self) -> float:
         self._check_is_fitted()
         return float(self._theta[-1])
+
+    def parameter_count(self, n_features: int) -> int:
+        return n_features + 1  # coef and intercept
 
     def _init_params(self, n_features: int, rng: np.random.Generator) -> None:
         self._theta = np.zeros(n_features + 1)

@@ -97,10 +97,12 @@ class LogisticRegressionGD(LinearModel):
         batch_size: int | None = None,
         shuffle: bool = True,
         random_state: int | np.random.Generator | None = None,
+        record_steps: int | str | None = None,
         method: str = "descent",
     ) -> None:
         super().__init__(
-            lr=lr, epochs=epochs, batch_size=batch_size, shuffle=shuffle, random_state=random_state
+            lr=lr, epochs=epochs, batch_size=batch_size, shuffle=shuffle, random_state=random_state,
+            record_steps=record_steps,
         )
         self.method = method
 
@@ -121,6 +123,17 @@ class LogisticRegressionGD(LinearModel):
             )
         self.classes_ = classes
         return (labels == classes[1]).astype(np.float64)
+
+    def _check_validation_target(self, y: Any, n_samples: int) -> np.ndarray:
+        labels = check_labels(y, n_samples)
+        unknown = np.unique(labels[~np.isin(labels, self.classes_)])
+        if unknown.size:
+            shown = ", ".join(repr(c) for c in unknown[:_MAX_CLASSES_SHOWN].tolist())
+            raise ValueError(
+                f"validation_data: y_val holds label(s) the training target does not: [{shown}]; "
+                f"the classes are {self.classes_.tolist()!r}"
+            )
+        return (labels == self.classes_[1]).astype(np.float64)
 
     # -- prediction ------------------------------------------------------------------------
 

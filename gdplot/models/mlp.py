@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from gdplot.models.base import FitSettings, GradientDescentEstimator, RegressorMixin
+from gdplot.models.base import FitSettings, GradientDescentEstimator
 from gdplot.models.linear import mean_squared_error, mean_squared_error_gradient
 from gdplot.models.maths import (
     ModelMaths,
@@ -18,6 +18,7 @@ from gdplot.models.maths import (
     register_model,
 )
 from gdplot.models.nn import Linear, ReLU, Sequential
+from gdplot.models.scores import RegressorMixin
 from gdplot.validation import check_int
 
 #: A guard against a typo like hidden=10**9 filling the machine's memory: 2**27 float64
@@ -72,9 +73,11 @@ class MLPRegressorGD(RegressorMixin, GradientDescentEstimator):
         batch_size: int | None = None,
         shuffle: bool = True,
         random_state: int | np.random.Generator | None = None,
+        record_steps: int | str | None = None,
     ) -> None:
         super().__init__(
-            lr=lr, epochs=epochs, batch_size=batch_size, shuffle=shuffle, random_state=random_state
+            lr=lr, epochs=epochs, batch_size=batch_size, shuffle=shuffle, random_state=random_state,
+            record_steps=record_steps,
         )
         self.hidden = hidden
 
@@ -89,8 +92,12 @@ class MLPRegressorGD(RegressorMixin, GradientDescentEstimator):
 
     # -- the maths ---------------------------------------------------------------------------
 
+    def parameter_count(self, n_features: int) -> int:
+        # hidden layer: weight (n_features, hidden) and bias; output: weight (hidden, 1), bias
+        return (n_features + 2) * self.hidden + 1
+
     def _init_params(self, n_features: int, rng: np.random.Generator) -> None:
-        n_params = (n_features + 2) * self.hidden + 1
+        n_params = self.parameter_count(n_features)
         if n_params > MAX_PARAMETERS:
             raise ValueError(
                 f"hidden={self.hidden} with {n_features} features makes {n_params:,} parameters "

@@ -46,6 +46,17 @@ class Snapshot:
         feature_names: names of the features for axis labels (``()``: ``x[0]``, ``x[1]``).
         target_name: name of the target for axis labels (``""``: ``y``).
         class_names: a classifier's two class labels for legends (``()``: ``y = 0``/``y = 1``).
+        lr, batch_size, n_samples: the learning rate used, the rows per gradient step and the
+            training rows (``nan``/``0`` if unknown): legends of comparisons say them.
+        val_history, val_initial_loss: the loss on the validation rows after each epoch so far
+            (read-only, as ``history``) and before the first step; ``None``/``nan`` when the
+            fit had no ``validation_data``.
+        score_name, score, val_score: ``"R^2"`` or ``"accuracy"`` and its value now on the
+            training and the validation rows (``""``/``nan`` without ``validation_data``).
+        steps, step_samples, step_losses, step_path: the gradient steps recorded so far
+            (``record_steps``; 0 is the start), the training rows processed by each, the
+            training loss there and the flat parameters there (``None`` for the MLP);
+            read-only; all ``None`` when the fit recorded no steps.
     """
 
     model: str
@@ -65,6 +76,18 @@ class Snapshot:
     target_name: str = ""
     class_names: tuple[str, ...] = ()
     extra: dict[str, object] = field(default_factory=dict)
+    lr: float = float("nan")
+    batch_size: int = 0
+    n_samples: int = 0
+    val_history: np.ndarray | None = None
+    val_initial_loss: float = float("nan")
+    score_name: str = ""
+    score: float = float("nan")
+    val_score: float = float("nan")
+    steps: np.ndarray | None = None
+    step_samples: np.ndarray | None = None
+    step_losses: np.ndarray | None = None
+    step_path: np.ndarray | None = None
 
     @property
     def maths(self) -> ModelMaths:

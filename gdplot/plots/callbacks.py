@@ -158,7 +158,9 @@ class PlotCallback(RenderDispatcher):
     before the first epoch that the renderer and a snapshot can be sent to it (pickled), and
     fails at once naming the renderer if not.
 
-    After ``fit``, of that fit: ``paths`` lists the files written or queued, in order;
+    After ``fit``, of that fit: ``paths`` lists the files written or queued, in order, each
+    once (a live file once however many frames it took), and ``frames`` counts the frames
+    asked for;
     ``wait(timeout, raise_errors=...)`` waits for its renders on any executor and
     ``pending()`` counts those not finished; ``errors`` (and their count, ``failures``) the
     failed renders (on a TaskQueue they also reach its ``on_error`` and
@@ -201,6 +203,7 @@ class PlotCallback(RenderDispatcher):
                 raise TypeError(f"target_name must be a str, got {target_name!r}")
             self._names["target_name"] = target_name
         self.paths: list[Path] = []
+        self.frames = 0
         self._last_epoch = 0
         self._last_plotted = 0
         self._live_path: Path | None = None
@@ -234,8 +237,9 @@ class PlotCallback(RenderDispatcher):
         self._start_run(executor)
         self.paths = []
         self._last_epoch = self._last_plotted = 0
+        self.frames = 0
         # A live plot's one file, built once per fit: it is asked for every epoch, and
-        # ``paths`` lists it each time.
+        # ``paths`` lists it once.
         self._live_path = self.path_for(0) if self.coalesce else None
         if self.view is not None:
             self.view.start(_placeholder())
@@ -293,10 +297,12 @@ class PlotCallback(RenderDispatcher):
     def _plot(self, estimator: Any, write: bool = True) -> None:
         snapshot = self._snapshot(estimator)
         self._last_plotted = self._last_epoch
+        self.frames += 1
         view = self.view
         if write:
             path = self._live_path or self.path_for(snapshot.epoch)
-            self.paths.append(path)
+            if not (self.coalesce and self.paths):  # a live file is listed once
+                self.paths.append(path)
             key = str(path) if self.coalesce else None
         else:  # a frame for the view only: the newest one waiting replaces older ones
             path, key = None, ("notebook view", id(self))
@@ -346,7 +352,8 @@ class GifCallback(RenderDispatcher):
         check_sendable(self.executor, self.render, estimator.snapshot(label=self.label),
                        what="renderer")
         self._start_run()
-        self.snapshots = []
+        # The first frame is the start: epoch 0, the initial parameters.
+        self.snapshots = [estimator.snapshot(label=self.label)]
         self._last_epoch = 0
 
     def on_epoch_end(self, estimator: Any, epoch: int) -> None:

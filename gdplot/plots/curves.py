@@ -11,7 +11,8 @@ from gdplot.plots.live_plot import LivePlot, loss_axis, margins, nice_ceil
 
 
 class LossPlot(LivePlot):
-    """Loss per epoch so far (epoch 0: before training); log scale if it spans decades.
+    """Loss per epoch so far (epoch 0: before training), and the loss on held-out rows when
+    the fit has them; log scale if it spans more than a decade.
 
     The x-axis runs to the run's last epoch when it is known; the y-axis grows in steps
     (whole decades on a log scale, 1-2-5 steps on a linear one), so most frames only
@@ -21,28 +22,47 @@ class LossPlot(LivePlot):
     what = "training loss"
 
     def __init__(self, snapshot: Snapshot) -> None:
+        if snapshot.val_history is not None:
+            self.what = "training and validation loss"
         super().__init__(snapshot)
         ax = self.axes
-        (self.line,) = ax.plot([], [], markersize=3)
+        (self.line,) = ax.plot([], [], markersize=3, label="training")
         self._animate(self.line)
+        self.val_line = None
+        if snapshot.val_history is not None:
+            (self.val_line,) = ax.plot([], [], markersize=3, color="C1", label="validation")
+            self._animate(self.val_line)
         self._x_max = self._x_limit(snapshot)
-        self._scale, self._y_limits = loss_axis(self._curve(snapshot)[1])
+        self._scale, self._y_limits = loss_axis(self._all_losses(snapshot))
         ax.set_xlim(0, self._x_max)
         ax.set_yscale(self._scale)
         ax.set_ylim(*self._y_limits)
         ax.set_xlabel("epoch")
         ax.set_ylabel("loss")
         ax.grid(True, alpha=0.3)
-        self._reuse_background(self._x_max, self._scale, self._y_limits)
+        if self.val_line is not None:
+            self._animate_legend()
+        self._reuse_background(self._x_max, self._scale, self._y_limits,
+                               self.val_line is not None)
 
     @staticmethod
-    def _curve(snapshot: Snapshot) -> tuple[np.ndarray, np.ndarray]:
-        epochs = np.arange(1, len(snapshot.history) + 1)
-        losses = np.asarray(snapshot.history, dtype=float)
-        if np.isfinite(snapshot.initial_loss):
+    def _curve(snapshot: Snapshot, validation: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        history = snapshot.val_history if validation else snapshot.history
+        initial = snapshot.val_initial_loss if validation else snapshot.initial_loss
+        epochs = np.arange(1, len(history) + 1)
+        losses = np.asarray(history, dtype=float)
+        if np.isfinite(initial):
             epochs = np.concatenate([[0], epochs])
-            losses = np.concatenate([[snapshot.initial_loss], losses])
+            losses = np.concatenate([[initial], losses])
         return epochs, losses
+
+    @classmethod
+    def _all_losses(cls, snapshot: Snapshot) -> np.ndarray:
+        """Training and held-out losses together: the y-axis shows both."""
+        losses = cls._curve(snapshot)[1]
+        if snapshot.val_history is None:
+            return losses
+        return np.concatenate([losses, cls._curve(snapshot, validation=True)[1]])
 
     @staticmethod
     def _x_limit(snapshot: Snapshot) -> float:
@@ -53,7 +73,7 @@ class LossPlot(LivePlot):
     def fits(self, snapshot: Snapshot) -> bool:
         # In order, a run's limits only grow, so this is equality; a frame arriving late (from
         # a second worker) is drawn on the wider axes already there instead of a new figure.
-        scale, (low, high) = loss_axis(self._curve(snapshot)[1])
+        scale, (low, high) = loss_axis(self._all_losses(snapshot))
         return (self._x_limit(snapshot) == self._x_max and scale == self._scale
                 and self._y_limits[0] <= low and high <= self._y_limits[1])
 
@@ -62,6 +82,10 @@ class LossPlot(LivePlot):
         epochs, losses = self._curve(snapshot)
         self.line.set_data(epochs, losses)
         self.line.set_marker("o" if len(losses) < 30 else "None")
+        if self.val_line is not None and snapshot.val_history is not None:
+            epochs, losses = self._curve(snapshot, validation=True)
+            self.val_line.set_data(epochs, losses)
+            self.val_line.set_marker("o" if len(losses) < 30 else "None")
 
 
 class FitPlot(LivePlot):

@@ -3,7 +3,8 @@
 The plot callbacks call :meth:`RenderDispatcher.dispatch` on the training thread; it must
 cost little more than the executor's own enqueue. Three kinds of executor are served:
 
-- ``None``: the render runs now, on the training thread (failures are logged and kept);
+- ``None``: the render runs now, on the training thread (failures are logged and kept; a
+  ``KeyboardInterrupt`` is kept and raised on, as it stops training like Ctrl-C);
 - a :class:`taskqueue.TaskQueue`: ``add_task``, or ``add_latest`` for a live plot, so the
   queue coalesces frames itself and reports failures through its ``on_error`` and
   ``join(raise_errors=True)`` as for any other task;
@@ -16,6 +17,12 @@ cost little more than the executor's own enqueue. Three kinds of executor are se
 Every dispatched render is counted until it has run, failed, been cancelled or been
 replaced by a newer frame, so :meth:`RenderDispatcher.wait` covers exactly one fit's renders,
 on a queue shared with other work too.
+
+A render never stops training. Any exception it raises, ``SystemExit`` and
+``KeyboardInterrupt`` on a worker included, is a failure kept in ``errors``. So is an
+executor that refuses a render: a process pool whose worker died (``BrokenProcessPool``) or
+one shut down. After such a refusal the fit's later renders are not offered to that
+executor again; each is kept as a failure with the same exception.
 """
 
 from __future__ import annotations
@@ -25,7 +32,7 @@ import os
 import pickle
 import threading
 from collections.abc import Callable, Hashable
-from concurrent.futures import CancelledError, Executor, Future, ThreadPoolExecutor
+from concurrent.futures import BrokenExecutor, CancelledError, Executor, Future, ThreadPoolExecutor
 from typing import Any
 
 __all__ = ["RenderDispatcher", "check_sendable", "is_thread_based"]
@@ -91,6 +98,8 @@ class _RenderCount:
         self._changed = threading.Condition(threading.RLock())
         self.outstanding = 0
         self.errors: list[BaseException] = []  # list.append is atomic: no lock needed
+        #: Why the executor refused a render for good (it is broken or shut down), if it did.
+        self.refused: BaseException | None = None
         self.raised = 0  # how many of ``errors`` a wait(raise_errors=True) has raised
 
     def add(self) -> None:
@@ -128,7 +137,7 @@ class _CountedRender:
         count, self._count = self._count, None
         try:
             return self._fn(*args)
-        except Exception as exc:
+        except BaseException as exc:  # SystemExit and KeyboardInterrupt fail a render too
             if count is not None:
                 count.errors.append(exc)
             raise  # the queue reports it too, through on_error and join(raise_errors=True)
@@ -137,8 +146,13 @@ class _CountedRender:
                 count.finish()
 
     def __del__(self) -> None:
+        self.abandon()
+
+    def abandon(self) -> None:
+        """Over without running (the queue refused it, or dropped it): finish its count.
+        Explicit where the refusal's traceback would keep this object alive."""
         count, self._count = self._count, None
-        if count is not None:  # never ran
+        if count is not None:
             count.finish()
 
 
@@ -204,11 +218,19 @@ class _FitRenders:
         self.live: dict[Hashable, _LiveSlot] = {}
 
     def submit(self, executor: Executor, fn: Callable[..., object], args: tuple,
-               latest_key: Hashable, on_done: OnDone | None = None) -> None:
+               latest_key: Hashable, on_done: OnDone | None = None) -> bool:
+        """Submit one render; ``False`` if the executor refused it (kept as a failure)."""
         count = self.count
+        if count.refused is not None:  # broken or shut down: it would refuse this one too
+            count.errors.append(count.refused)
+            return False
         count.add()
         try:
             future = executor.submit(fn, *args)
+        except Exception as exc:  # noqa: BLE001 - any refusal fails this render, not training
+            self.refused_by(exc, fn, args)
+            count.finish()
+            return False
         except BaseException:
             count.finish()
             raise
@@ -216,6 +238,16 @@ class _FitRenders:
         if on_done is not None:
             future.add_done_callback(lambda done: _report(done, on_done))
         future.add_done_callback(lambda done: self._done(done, executor, fn, args, latest_key))
+        return True
+
+    def refused_by(self, exc: Exception, fn: Callable[..., object], args: tuple) -> None:
+        """The executor refused a render: keep that as the render's failure, and remember a
+        refusal for good (a broken or shut-down executor) so that later renders are not
+        offered to it."""
+        self.count.errors.append(exc)
+        if isinstance(exc, (BrokenExecutor, RuntimeError)):
+            self.count.refused = exc
+        logger.error("plot %s could not be submitted", describe(fn, args), exc_info=exc)
 
     def submit_latest(self, executor: Executor, fn: Callable[..., object], args: tuple,
                       key: Hashable, on_done: OnDone | None = None) -> None:
@@ -229,12 +261,13 @@ class _FitRenders:
                 slot.waiting = (fn, args, on_done)
                 return
             slot.in_flight = True
+        submitted = False
         try:
-            self.submit(executor, fn, args, key, on_done)
-        except BaseException:
-            with self.live_lock:
-                slot.in_flight = False
-            raise
+            submitted = self.submit(executor, fn, args, key, on_done)
+        finally:
+            if not submitted:
+                with self.live_lock:
+                    slot.in_flight = False
 
     def _done(self, future: Future[Any], executor: Executor, fn: Callable[..., object],
               args: tuple, latest_key: Hashable) -> None:
@@ -256,14 +289,14 @@ class _FitRenders:
         if waiting is None:
             return
         fn, args, on_done = waiting
+        submitted = False
         try:
-            self.submit(executor, fn, args, key, on_done)
-        except Exception as exc:  # e.g. the executor was shut down meanwhile
-            self.count.errors.append(exc)
-            logger.error("plot %s could not be submitted", describe(fn, args), exc_info=exc)
-            with self.live_lock:
-                slot.in_flight = False
+            # A refusal (the executor shut down or broken meanwhile) is kept as a failure.
+            submitted = self.submit(executor, fn, args, key, on_done)
         finally:
+            if not submitted:
+                with self.live_lock:
+                    slot.in_flight = False
             self.count.finish()  # the waiting frame's own count; submit() added the render's
 
 
@@ -318,7 +351,8 @@ class RenderDispatcher:
         Returns ``True`` if all finished (a render dropped by the executor's overflow policy
         or replaced by a newer frame counts as finished), ``False`` on timeout. With
         ``raise_errors``, once all have finished, the failures not raised before raise as one
-        ``ExceptionGroup`` (each failure is raised once; ``errors`` keeps them all).
+        ``ExceptionGroup`` (a ``BaseExceptionGroup`` if one is a ``SystemExit`` or
+        ``KeyboardInterrupt``; each failure is raised once; ``errors`` keeps them all).
         """
         if timeout is not None and (
             isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout >= 0
@@ -329,7 +363,8 @@ class RenderDispatcher:
         if finished and raise_errors and len(count.errors) > count.raised:
             errors = count.errors[count.raised:]
             count.raised += len(errors)
-            raise ExceptionGroup(f"{len(errors)} plot render(s) failed", errors)
+            # BaseExceptionGroup is an ExceptionGroup when every error is an Exception.
+            raise BaseExceptionGroup(f"{len(errors)} plot render(s) failed", errors)
         return finished
 
     def dispatch(self, fn: Callable[..., object], *args: object, latest_key: Hashable = None,
@@ -347,15 +382,24 @@ class RenderDispatcher:
         if executor is None:
             try:
                 fn(*args)
-            except Exception as exc:
+            except BaseException as exc:
                 fit.count.errors.append(exc)
-                logger.exception("plot %s failed", describe(fn, args))
+                if isinstance(exc, KeyboardInterrupt):  # Ctrl-C on the training thread
+                    raise
+                logger.error("plot %s failed", describe(fn, args), exc_info=exc)
         elif hasattr(executor, "add_task"):
+            if fit.count.refused is not None:  # broken or closed: it would refuse this too
+                fit.count.errors.append(fit.count.refused)
+                return
             task = _CountedRender(fit.count, fn)
-            if latest_key is None:
-                executor.add_task(task, *args)
-            else:
-                executor.add_latest(latest_key, task, *args)
+            try:
+                if latest_key is None:
+                    executor.add_task(task, *args)
+                else:
+                    executor.add_latest(latest_key, task, *args)
+            except (BrokenExecutor, RuntimeError) as exc:  # BrokenTaskQueue, TaskQueueClosed
+                task.abandon()
+                fit.refused_by(exc, fn, args)
         elif latest_key is None:
             fit.submit(executor, fn, args, None, on_done)
         else:

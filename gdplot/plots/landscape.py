@@ -49,14 +49,18 @@ def surface_ranges(snapshots: Sequence[Snapshot]) -> tuple[np.ndarray, np.ndarra
     """The ``(a_values, b_values)`` grid of the two-parameter surface plot that shows every
     snapshot's path.
 
-    For linear models it also takes in the least-squares optimum of the two parameters, so
-    the bowl shows where descent is heading, not only where it has been.
+    It also takes in the minimum where it is known (see :func:`known_minimum`; else for
+    linear models the least-squares optimum of the two parameters), so the bowl shows where
+    descent is heading, not only where it has been.
     """
     points = []
     for snapshot in snapshots:
-        path_taken = surface_path(snapshot)
+        path_taken = drawn_path(snapshot)
         points.append(path_taken[:, :2])
-        if snapshot.maths.task == "regression":  # a linear least-squares model
+        minimum = known_minimum(snapshot)
+        if minimum is not None:
+            points.append(np.array([minimum]))
+        elif snapshot.maths.task == "regression":  # a linear least-squares model
             design = _design(snapshot)
             flat = path_taken[-1]
             target = snapshot.y - design[:, 2:] @ flat[2:]
@@ -129,8 +133,8 @@ class PathView:
 
 
 def path_view(snapshot: Snapshot) -> PathView:
-    """The :class:`PathView` of ``snapshot``'s parameter path."""
-    return PathView(surface_path(snapshot))
+    """The :class:`PathView` of ``snapshot``'s parameter path (its recorded steps, if any)."""
+    return PathView(drawn_path(snapshot))
 
 
 def _principal_directions(offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -176,3 +180,47 @@ def surface_path(snapshot: Snapshot) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- one-off charts
+
+
+def drawn_path(snapshot: Snapshot) -> np.ndarray:
+    """The path a surface draws: the recorded steps when the fit recorded them (the zig-zag
+    of stochastic and mini-batch descent), ending at the current parameters; else the path
+    of epochs."""
+    path = surface_path(snapshot)
+    if snapshot.step_path is None or len(snapshot.step_path) == 0:
+        return path
+    steps = np.asarray(snapshot.step_path, dtype=float)
+    if np.array_equal(steps[-1], path[-1]):
+        return steps
+    return np.vstack([steps, path[-1:]])
+
+
+def known_minimum(snapshot: Snapshot) -> tuple[float, float] | None:
+    """Where the loss of a two-parameter model is lowest, when that is known: the
+    least-squares solution of a linear regression, or for a classifier the point Newton's
+    method converges to from the current parameters; ``None`` past two parameters, or if
+    Newton's method does not converge (on separable data there is no finite minimum)."""
+    path = surface_path(snapshot)
+    if path.shape[1] != 2:
+        return None
+    design = _design(snapshot)
+    y = np.asarray(snapshot.y, dtype=float)
+    if snapshot.maths.task == "regression":
+        optimum = np.linalg.lstsq(design, y, rcond=None)[0]
+        return (float(optimum[0]), float(optimum[1])) if np.all(np.isfinite(optimum)) else None
+    theta = path[-1].copy()
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for _ in range(50):
+            p = snapshot.maths.link(design @ theta)
+            gradient = design.T @ (p - y) / len(y)
+            hessian = (design * (p * (1 - p))[:, None]).T @ design / len(y)
+            try:
+                move = np.linalg.solve(hessian, gradient)
+            except np.linalg.LinAlgError:
+                return None
+            theta = theta - move
+            if not np.all(np.isfinite(theta)) or np.abs(theta).max() > 1e6:
+                return None
+            if np.linalg.norm(move) < 1e-10 * (1 + np.linalg.norm(theta)):
+                return float(theta[0]), float(theta[1])
+    return None

@@ -27,6 +27,7 @@ import numpy as np
 from matplotlib.artist import Artist
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import Bbox
 
 from gdplot.models.snapshot import Snapshot
@@ -68,7 +69,12 @@ def _heading(snapshot: Snapshot, what: str) -> str:
 
 
 def _status(snapshot: Snapshot) -> str:
-    return f"epoch {snapshot.epoch}, loss {snapshot.loss:.4g}"
+    """``epoch N, loss L``, and the validation loss when the fit has held-out rows."""
+    status = f"epoch {snapshot.epoch}, loss {snapshot.loss:.4g}"
+    if snapshot.val_history is not None:
+        val = snapshot.val_history[-1] if snapshot.epoch else snapshot.val_initial_loss
+        status += f", validation {val:.4g}"
+    return status
 
 
 # --------------------------------------------------------------------------- limits
@@ -98,8 +104,55 @@ def nice_floor(value: float) -> float:
 
 
 def spans_decades(values: np.ndarray) -> bool:
+    """Do the finite ``values`` (all > 0) span more than a decade? Then a log scale shows
+    them better: on a linear one, all below a tenth of the top lie flat on the floor."""
     finite = values[np.isfinite(values)]
-    return finite.size > 1 and finite.min() > 0 and finite.max() / finite.min() >= 100
+    return finite.size > 1 and finite.min() > 0 and finite.max() / finite.min() > 10
+
+
+#: Where a log colour range may end: close to the losses (within a factor of 1.5), yet on
+#: round numbers, so that a live view's range changes only now and then.
+_LOG_END_MANTISSAS = (1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 7.0, 10.0)
+
+
+def _round_log(value: float, *, up: bool) -> float:
+    """``value`` (> 0) rounded up or down to ``m * 10**k``, ``m`` in ``_LOG_END_MANTISSAS``."""
+    candidates = np.array(_LOG_END_MANTISSAS) * 10.0 ** math.floor(math.log10(value))
+    if up:
+        return float(candidates[candidates >= value * (1 - 1e-12)].min())
+    return float(candidates[candidates <= value * (1 + 1e-12)].max())
+
+
+def nice_levels(losses: np.ndarray, count: int) -> np.ndarray:
+    """About ``count`` band edges over the range of the finite ``losses`` themselves (a
+    view's own colour range), on nice numbers: 1-2-5 steps on a linear scale; past a decade,
+    equal ratios between ends on round numbers."""
+    finite = losses[np.isfinite(losses)]
+    low, high = float(finite.min()), float(finite.max())
+    if high <= low:
+        high = low + max(abs(low), 1.0) * 1e-3
+    if spans_decades(finite):
+        return np.geomspace(_round_log(low, up=False), _round_log(high, up=True), count + 1)
+    levels = MaxNLocator(count, steps=[1, 2, 2.5, 5, 10]).tick_values(low, high)
+    return levels[(levels >= levels[levels <= low].max())
+                  & (levels <= levels[levels >= high].min())]
+
+
+def nice_ticks(low: float, high: float) -> np.ndarray:
+    """Labels for a colour bar from ``low`` to ``high``: multiples of a 1-2-2.5-5 step; past a
+    decade the 1-2-5 values inside, or the decades alone where those would crowd (a bar of
+    bands spaces log levels evenly, so a linear locator would crowd its labels at the top)."""
+    if high / low > 10 and low > 0:
+        exponents = range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1)
+        for mantissas in (_MANTISSAS, (1.0,)):
+            ticks = np.array([m * 10.0**e for e in exponents for m in mantissas])
+            ticks = ticks[(ticks >= low * (1 - 1e-9)) & (ticks <= high * (1 + 1e-9))]
+            if ticks.size <= 8:
+                break
+        return ticks
+    ticks = MaxNLocator(6, steps=[1, 2, 2.5, 5, 10]).tick_values(low, high)
+    tolerance = 1e-9 * (high - low)
+    return ticks[(ticks >= low - tolerance) & (ticks <= high + tolerance)]
 
 
 def loss_axis(losses: np.ndarray) -> tuple[str, tuple[float, float]]:
@@ -141,9 +194,7 @@ def contour_levels(values: np.ndarray, count: int = 20) -> np.ndarray | None:
     finite = values[np.isfinite(values)]
     if finite.size == 0 or finite.max() <= finite.min():
         return None  # a flat surface has no contours to draw
-    if spans_decades(finite):
-        return np.geomspace(finite.min(), finite.max(), count)
-    return np.linspace(finite.min(), finite.max(), count)
+    return nice_levels(finite, count)
 
 
 # --------------------------------------------------------------------------- live plots

@@ -8,13 +8,15 @@ import math
 import numpy as np
 from matplotlib.cm import ScalarMappable
 from matplotlib.colors import BoundaryNorm
-from matplotlib.ticker import MaxNLocator
+from matplotlib.figure import Figure
 
 from gdplot.models.snapshot import Snapshot
 from gdplot.plots.backgrounds import data_digest
 from gdplot.plots.bands import band_palette, inner_pixels, paint
 from gdplot.plots.landscape import (
     PathView,
+    drawn_path,
+    known_minimum,
     loss_grid,
     path_view,
     surface_path,
@@ -24,8 +26,9 @@ from gdplot.plots.live_plot import (
     VIEW_GRID_POINTS,
     LivePlot,
     contour_levels,
-    loss_axis,
     nice_ceil,
+    nice_levels,
+    nice_ticks,
     padded_range,
     spans_decades,
 )
@@ -70,16 +73,24 @@ class SurfacePlot(LivePlot):
             levels = contour_levels(losses)
             if levels is not None:
                 filled = ax.contourf(a_range, b_range, losses, levels=levels,
-                                     cmap="viridis", alpha=0.8)
-                self.figure.colorbar(filled, ax=ax, label="loss")
+                                     cmap="viridis", norm=BoundaryNorm(levels, 256), alpha=0.8)
+                _colorbar_ticks(self.figure.colorbar(filled, ax=ax, label="loss"), levels)
+            if view is not None:
+                _caption_view(self.figure, snapshot)
         self.path_line, self.start, self.now = _path_artists(ax)
-        self._animate(self.path_line, self.start, self.now)
+        self._animate(self.path_line)
+        minimum = known_minimum(snapshot) if view is None else None
+        if minimum is not None:  # over the path, which may circle it; under the current point
+            (marker,) = ax.plot(*minimum, marker="X", color="black", markeredgecolor="white",
+                                markersize=10, linestyle="", label="minimum")
+            self._animate(marker)
+        self._animate(self.start, self.now)
         self._animate_legend()
 
     def fits(self, snapshot: Snapshot) -> bool:
         if self._view is not None:
             return True
-        points = surface_path(snapshot)
+        points = drawn_path(snapshot)
         a_range, b_range = self.ranges
         return bool(np.all((a_range[0] <= points[:, 0]) & (points[:, 0] <= a_range[-1])
                            & (b_range[0] <= points[:, 1]) & (points[:, 1] <= b_range[-1])))
@@ -89,7 +100,7 @@ class SurfacePlot(LivePlot):
         if self._view is not None:
             points = self._view.drawn(snapshot.epoch)
         else:
-            points = surface_path(snapshot)
+            points = drawn_path(snapshot)
         _set_path(self.path_line, self.start, self.now, points)
 
 
@@ -114,7 +125,7 @@ class PathSurfacePlot(LivePlot):
         self.ranges = tuple(_stepped_range(view.coords[:, axis]) for axis in (0, 1))
         losses = view.loss_grid(snapshot, *self.ranges)
         self._seen = (snapshot.epoch, view, losses)
-        self.levels = _stepped_levels(losses, self.LEVELS)
+        self.levels = nice_levels(losses, self.LEVELS)
         mappable = ScalarMappable(BoundaryNorm(self.levels, 256), "viridis")
         colorbar = self.figure.colorbar(mappable, ax=ax, label="loss", alpha=self.ALPHA)
         _colorbar_ticks(colorbar, self.levels)
@@ -122,6 +133,7 @@ class PathSurfacePlot(LivePlot):
         ax.set_xlim(self.ranges[0][0], self.ranges[0][-1])
         ax.set_ylim(self.ranges[1][0], self.ranges[1][-1])
         _label_surface_axes(ax, snapshot)
+        _caption_view(self.figure, snapshot)
         self.path_line, self.start, self.now = _path_artists(ax)
         self._animate(self.path_line, self.start, self.now)
         self._animate_legend()
@@ -196,11 +208,19 @@ def _set_path(path_line, start, now, points: np.ndarray) -> None:
 
 def _label_surface_axes(ax, snapshot: Snapshot) -> None:
     if surface_path(snapshot).shape[1] == 2:
-        ax.set_xlabel(_coef_name(snapshot, 0))
-        ax.set_ylabel("intercept")
+        ax.set_xlabel(f"slope: {_coef_name(snapshot, 0)}")
+        ax.set_ylabel("intercept (the output where the feature is 0)")
     else:
-        ax.set_xlabel("direction 1: the path's main direction (through every point)")
-        ax.set_ylabel("direction 2: its second direction")
+        ax.set_xlabel("along the path's main direction (distance in parameter space)")
+        ax.set_ylabel("along its second direction")
+
+
+def _caption_view(figure: Figure, snapshot: Snapshot) -> None:
+    """One line under a principal-direction view saying what it shows."""
+    figure.supxlabel(
+        f"The {surface_path(snapshot).shape[1]} parameters seen in the plane of the two "
+        "directions the path moved in most (PCA), from the start;\nthe loss shown under each "
+        "path point is its own.", fontsize=8, color="dimgrey")
 
 
 def _stepped_range(values: np.ndarray, points: int = VIEW_GRID_POINTS) -> np.ndarray:
@@ -212,28 +232,12 @@ def _stepped_range(values: np.ndarray, points: int = VIEW_GRID_POINTS) -> np.nda
                        points)
 
 
-def _stepped_levels(losses: np.ndarray, count: int) -> np.ndarray:
-    """About ``count`` contour levels over ``losses`` with 1-2-5 ends, or on a log scale
-    whole decades with the same number of levels in each (so each decade is a level)."""
-    scale, (low, high) = loss_axis(losses)
-    if scale == "log":
-        decades = round(math.log10(high / low))
-        return np.logspace(math.log10(low), math.log10(high),
-                           decades * max(1, round((count - 1) / decades)) + 1)
-    return np.linspace(low, high, count)
-
-
 def _colorbar_ticks(colorbar, levels: np.ndarray) -> None:
-    """Label a colour bar of bands: about six 1-2-5 values, or each decade of log levels (a
-    bar of bands spaces them evenly, so a linear locator would crowd its labels at the top
-    of a log range and leave the lower decades blank)."""
-    if spans_decades(levels):  # log levels, as _stepped_levels makes them: decades are levels
-        decades = np.log10(levels)
-        colorbar.set_ticks(levels[np.isclose(decades, np.round(decades))])
+    """Label a colour bar of bands with nice numbers (see :func:`nice_ticks`)."""
+    colorbar.set_ticks(nice_ticks(float(levels[0]), float(levels[-1])))
+    if spans_decades(levels):
         colorbar.ax.yaxis.set_major_formatter("{x:g}")
-        colorbar.ax.minorticks_off()
-    else:
-        colorbar.locator = MaxNLocator(6)
+    colorbar.ax.minorticks_off()
 
 
 def _interpolation_matrix(values: np.ndarray, at: np.ndarray) -> np.ndarray:

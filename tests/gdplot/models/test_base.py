@@ -535,6 +535,7 @@ def test_package_exports_public_names_and_its_example_runs():
     import gdplot
 
     assert sorted(gdplot.__all__) == [
+        "ConvergenceWarning",
         "DivergenceError",
         "LinearRegressionGD",
         "LogisticRegressionGD",

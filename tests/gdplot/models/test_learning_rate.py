@@ -138,9 +138,12 @@ def test_auto_rate_trains_stochastic_descent_where_one_over_L_diverges():
     assert model.lr_ < full_batch_rate and model.score(X, y) > 0.85
 
 
-def test_auto_is_refused_for_the_mlp_naming_lr():
-    with pytest.raises(ValueError, match=r"lr='auto' needs .* MLPRegressorGD needs a number"):
-        MLPRegressorGD(lr="auto").fit(np.zeros((3, 1)), np.zeros(3))
+def test_auto_for_the_mlp_is_the_range_tests_rate_for_its_data():
+    X = np.linspace(-3, 3, 200).reshape(-1, 1)
+    rates = {scale: MLPRegressorGD(hidden=8, lr="auto", epochs=2, random_state=0).fit(
+        X * scale, np.sin(X[:, 0])).lr_ for scale in (1.0, 10.0)}
+    # Features ten times larger make the loss ten to a hundred times steeper.
+    assert 3 < rates[1.0] / rates[10.0] < 300
 
 
 @pytest.mark.parametrize("lr", ["Auto", "fast", ""])

@@ -124,9 +124,10 @@ def test_a_new_model_needs_only_its_own_maths_and_estimator(monkeypatch):
     assert snapshot.maths is poisson
     expected = np.exp(X[:3] @ model.coef_ + model.intercept_)
     np.testing.assert_allclose(snapshot.decision(X[:3]), expected, rtol=1e-12)
-    # No Lipschitz factor (exp has no bounded curvature): no rate from the data.
-    with pytest.raises(ValueError, match=r"lr='auto' needs .* PoissonRegressionGD needs a number"):
-        PoissonRegressionGD(lr="auto").fit(X, counts)
+    # No Lipschitz factor (exp has no bounded curvature): lr="auto" is a range test's rate.
+    auto = PoissonRegressionGD(lr="auto", epochs=400).fit(X, counts)
+    assert auto.lr_ != model.lr_ and auto.history_[-1] < auto.initial_loss_
+    np.testing.assert_allclose([*auto.coef_, auto.intercept_], [0.8, -0.5, 1.0], atol=0.15)
 
 
 def test_identity_is_the_regression_link():

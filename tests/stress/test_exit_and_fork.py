@@ -1,13 +1,14 @@
 """The two moments a queue cannot look after itself: interpreter exit and ``os.fork()``.
 
 Each case runs in a fresh interpreter (``run_script``), whose timeout turns a hang into a
-failure. test_task_queue.py covers the plain cases (drained at exit, after an uncaught
+failure. tests/taskqueue/test_exit.py covers the plain cases (drained at exit, after an uncaught
 exception, ``drain_at_exit=False``, one fork); these go further.
 """
 
 from __future__ import annotations
 
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -251,7 +252,7 @@ def test_exit_timeout_ends_an_exit_stuck_on_a_hung_task_and_says_what_was_abando
         q.add_task(write, str(i))
     print("close", q.close(timeout=0.1))
     """, timeout=60)
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 1, result.stderr  # abandoned work: not a clean exit
     assert result.stdout == "close False\n"
     assert ("stuck: exit_timeout=1s passed; the process exits, abandoning 4 unfinished task(s) "
             "(1 running, 3 pending)") in result.stderr
@@ -266,9 +267,37 @@ def test_exit_timeout_gives_up_on_the_hung_queue_only(run_script, tmp_path):
     for i in range(50):
         healthy.add_task(write, str(i))
     """, timeout=60)
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 1, result.stderr
     assert "hung: exit_timeout=0.5s passed" in result.stderr and "healthy" not in result.stderr
     assert written(tmp_path) == {str(i) for i in range(50)}
+
+
+@pytest.mark.parametrize(("ending", "status"), [
+    ("pass", 1),  # would have been 0: abandoned work makes it 1
+    ("sys.exit(0)", 1),
+    ("raise KeyError('boom')", 1),
+    # Failing already, with a status of its own: it stays.
+    ("drain_on_signal(); signal.raise_signal(signal.SIGTERM)", 128 + signal.SIGTERM),
+])
+def test_an_exit_that_abandons_tasks_fails_unless_it_fails_already(run_script, tmp_path,
+                                                                    ending, status):
+    result = run_script(PRELUDE + f"""
+    import logging, signal
+    from taskqueue import drain_on_signal
+    logging.basicConfig(format="logged: %(message)s")
+    q = TaskQueue(1, name="stuck", exit_timeout=0.5)
+    q.add_task(threading.Event().wait)  # hangs for ever
+    q.add_task(write, "never")
+    print("queued")  # buffered: a pipe
+    logging.getLogger("app").warning("flushed before the exit")
+    {ending}
+    """, timeout=60)
+    assert result.returncode == status, result.stderr
+    assert result.stdout == "queued\n"  # the standard streams were flushed
+    assert "logged: flushed before the exit" in result.stderr
+    assert ("stuck: exit_timeout=0.5s passed; the process exits, abandoning 2 unfinished "
+            "task(s)") in result.stderr
+    assert written(tmp_path) == set()
 
 
 def test_exit_timeout_does_not_count_the_wait_for_non_daemon_threads(run_script, tmp_path):
@@ -373,6 +402,136 @@ def test_a_second_sigterm_ends_a_drain_stuck_on_a_hung_task_at_once(tmp_path):
         finally:
             process.kill()
     assert process.returncode == -signal.SIGTERM
+
+
+# -- a signal at a random moment of a producer loop: never inside the queue's lock -----------------
+
+# The README's loop (SIGNAL_LOOP "readme"), and one that also uses submit, put and join ("mixed").
+# It spends most of its time inside the queue's critical sections; a signal landing there must
+# not leave the mutex held (the exit would wait for it for ever). SIGTERM comes through
+# drain_on_signal, SIGINT (Ctrl-C) through Python's default handler. After the with block, the
+# counters must still add up: no update was cut in half.
+SIGNAL_LOOP = """
+    import signal, sys, time
+    from taskqueue import TaskQueue, drain_on_signal
+
+    kind, loop, exit_timeout = sys.argv[2], sys.argv[3], float(sys.argv[4])
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even as a background job
+    if kind == "SIGTERM":
+        drain_on_signal()
+
+    def upload(step, path):
+        time.sleep(0.0005)
+
+    q = None
+    try:
+        with TaskQueue(num_workers=2, maxsize=64, overflow="drop_oldest",
+                       exit_timeout=exit_timeout) as q:
+            for step in range(10**9):
+                if step == 1:
+                    print("looping", flush=True)
+                if step % 100 == 0:
+                    q.add_task(upload, step, f"plot_{step}.png")
+                q.add_latest("live", upload, step, "live.png")
+                if loop == "mixed":
+                    q.submit(upload, step, "submitted.png")
+                    q.put(q.stats)  # a callable, run with no arguments
+                    q.join(timeout=0)
+    finally:
+        if q is not None:
+            s = q.stats()
+            print("unaccounted", s.submitted - s.finished - s.pending - s.running, flush=True)
+"""
+SIGNAL_EXIT_STATUS = {"SIGTERM": 128 + signal.SIGTERM, "SIGINT": -signal.SIGINT}
+
+
+def signal_loops_at_random_moments(tmp_path, kind: str, loop: str, runs: int, seed: int) -> None:
+    """Start the loop ``runs`` times, signal each at a random moment; each must end within its
+    exit_timeout plus a second, with its exit status and its counters adding up."""
+    exit_timeout = 3.0
+    script = tmp_path / "loop.py"
+    script.write_text(textwrap.dedent(SIGNAL_LOOP))
+    rng = random.Random(seed)
+    for run in range(runs):
+        with subprocess.Popen([sys.executable, str(script), str(tmp_path), kind, loop,
+                               str(exit_timeout)], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) as process:
+            try:
+                assert process.stdout.readline() == "looping\n", process.stderr.read()
+                time.sleep(rng.uniform(0, 0.3))
+                process.send_signal(getattr(signal, kind))
+                signalled = time.monotonic()
+                try:
+                    stdout, stderr = process.communicate(timeout=exit_timeout + 1)
+                except subprocess.TimeoutExpired:
+                    pytest.fail(f"run {run}: {kind} left the {loop} loop hanging for more than "
+                                f"exit_timeout + 1 s")
+                took = time.monotonic() - signalled
+            finally:
+                process.kill()
+        assert process.returncode == SIGNAL_EXIT_STATUS[kind], (run, stderr)
+        assert stdout == "unaccounted 0\n", (run, took, stderr)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
+@pytest.mark.parametrize("loop", ["readme", "mixed"])
+@pytest.mark.parametrize("kind", ["SIGTERM", "SIGINT"])
+def test_a_signal_at_a_random_moment_of_a_producer_loop_always_exits(tmp_path, kind, loop):
+    signal_loops_at_random_moments(tmp_path, kind, loop, runs=5, seed=len(kind + loop))
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+@pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
+@pytest.mark.parametrize("loop", ["readme", "mixed"])
+@pytest.mark.parametrize("kind", ["SIGTERM", "SIGINT"])
+def test_many_signals_at_random_moments_of_a_producer_loop_always_exit(tmp_path, kind, loop):
+    signal_loops_at_random_moments(tmp_path, kind, loop, runs=60, seed=7)
+
+
+BLOCKED_SCRIPT = """
+    import signal, sys, threading
+    from taskqueue import TaskQueue, drain_on_signal
+
+    kind, where = sys.argv[2], sys.argv[3]
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even as a background job
+    if kind == "SIGTERM":
+        drain_on_signal()
+    q = TaskQueue(1, maxsize=1, exit_timeout=1, name="blocked")
+    q.add_task(threading.Event().wait)  # hangs for ever
+    q.add_task(print)  # the queue is full
+    print("blocking", flush=True)
+    if where == "with":  # Ctrl-C waits for the running task within exit_timeout
+        with q:
+            threading.Event().wait()
+    elif where == "join":
+        q.join()
+    elif where == "add_task":
+        q.add_task(print)
+    else:
+        q.put(print)
+"""
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
+@pytest.mark.parametrize("where", ["join", "add_task", "put", "with"])
+@pytest.mark.parametrize("kind", ["SIGTERM", "SIGINT"])
+def test_a_signal_ends_a_main_thread_blocked_in_the_queue(tmp_path, kind, where):
+    # Blocked on a condition of the queue, the main thread does not hold its lock: the
+    # signal takes effect at once, and the exit gives up on the hung task after exit_timeout.
+    script = tmp_path / "blocked.py"
+    script.write_text(textwrap.dedent(BLOCKED_SCRIPT))
+    with subprocess.Popen([sys.executable, str(script), str(tmp_path), kind, where],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as process:
+        try:
+            assert process.stdout.readline() == "blocking\n"
+            time.sleep(0.3)  # blocked by now
+            process.send_signal(getattr(signal, kind))
+            stdout, stderr = process.communicate(timeout=1 + 1 + 5)  # exit_timeout + 1 + start
+        finally:
+            process.kill()
+    assert process.returncode == SIGNAL_EXIT_STATUS[kind], stderr
+    assert "blocked: exit_timeout=1s passed; " in stderr and "abandoning" in stderr
 
 
 # -- Ctrl-C leaving ``with``: a second one stops the wait, with one traceback -------------------

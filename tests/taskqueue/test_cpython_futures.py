@@ -20,17 +20,17 @@ Left out, each with its reason (they show up as skips):
   ``concurrent.futures``, where ``TaskQueueExecutor`` is not: ``test_interpreter_shutdown``,
   ``test_submit_after_interpreter_shutdown``, ``test_hang_gh83386``. The same behaviours
   (work pending at exit runs, ``shutdown(wait=False)`` does not hang the exit) are tested
-  in test_exit_and_fork.py and test_task_queue.py;
+  in tests/stress/test_exit_and_fork.py and test_exit.py;
 - assume ``submit`` hands work to a thread before it returns (``ThreadPoolExecutor`` starts
   a thread inside ``submit`` and waits for it to start): ``test_cancel_futures`` wants at
   least one of 50 futures submitted just before ``shutdown(cancel_futures=True)`` to have
   started. ``TaskQueue``'s workers are started up front and ``submit`` does not yield, so
   all 50 may rightly still be pending, and all be cancelled. What that test checks is
-  checked without the race in test_task_queue.py
+  checked without the race in test_close.py
   (``test_close_cancel_pending_discards_and_counts``, ``..._context_manager``);
 - contradict a documented choice: ``test_max_workers_negative`` expects ``max_workers=0``
   to be refused, but ``TaskQueue(0)`` is a plain ``queue.Queue`` (CPython's queue tests run
-  against it); its ``submit`` is refused instead (test_task_queue_edges.py).
+  against it); its ``submit`` is refused instead (test_plain_queue.py).
 
 One adaptation, not a skip: the failing-initializer test looks for the failure's log record
 on the ``"concurrent.futures"`` logger; ``TaskQueue`` logs on its own ``"taskqueue"``
@@ -77,7 +77,7 @@ def _left_out(reason: str):
 INTERNALS = "reads ThreadPoolExecutor internals (_threads, _max_workers)"
 BUILDS_ITS_OWN = "builds a futures.ThreadPoolExecutor itself: tests the stdlib, not TaskQueue"
 CHILD_IMPORT = ("its child interpreter imports executor_type.__name__ from "
-                "concurrent.futures; covered by test_exit_and_fork.py")
+                "concurrent.futures; covered by tests/stress/test_exit_and_fork.py")
 
 
 class TaskQueueExecutorTest(test_thread_pool.ThreadPoolExecutorTest):

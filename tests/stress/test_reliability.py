@@ -1,6 +1,6 @@
 """TaskQueue under load and under faults: every task accounted for, no worker lost, no hang.
 
-The basic contract is in test_task_queue.py; this goes further: many producers mixing every
+The basic contract is in tests/taskqueue/; this goes further: many producers mixing every
 way to add work with failing tasks, exceptions of every kind (also from the failure path
 itself: broken exceptions, broken loggers, done-callbacks), hung tasks, and tasks that close
 their own queue while others are still adding.
