@@ -29,6 +29,7 @@ SECTIONS = {
     "gd_speed": "benchmarks.gd_speed",
     "train_case": "benchmarks.train_case",
     "submit_cost": "benchmarks.submit_cost",
+    "notebook": "benchmarks.notebook",
 }
 DEFAULT_OUT = Path(__file__).resolve().parent / "results"
 BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")

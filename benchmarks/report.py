@@ -55,6 +55,12 @@ _WHY_MISSED = {
         "array) before its contiguous slices; each mini-batch step is a handful of NumPy "
         "calls whose fixed Python cost SGDRegressor's compiled per-sample loop does not pay."
     ),
+    "notebook": (
+        "On a thread, a fresh figure's first frame lays out the whole figure holding the "
+        "GIL, and every later frame draws there too; in a process, the snapshot is pickled "
+        "on the training thread, the frames come back as PNG bytes, and the process needs "
+        "a free core."
+    ),
 }
 _SINK_NOTE = "net N ms: a simulated network write (`time.sleep`), then a receipt file"
 
@@ -325,6 +331,7 @@ _SECTION_WRITERS: dict[str, Callable[[dict], list[str]]] = {
     "gd_speed": _gd_speed_section,
     "train_case": _train_case_section,
     "submit_cost": _submit_cost_section,
+    "notebook": lambda section: _section_module("notebook").markdown(section),
 }
 
 
@@ -451,7 +458,15 @@ _CHARTS: dict[str, Callable[[dict], Figure]] = {
     "gd_speed": _gd_speed_chart,
     "train_case": _train_case_chart,
     "submit_cost": _submit_cost_chart,
+    "notebook": lambda section: _section_module("notebook").chart(section),
 }
+
+
+def _section_module(name: str):
+    """A section that writes its own Markdown and chart (imported only when reported)."""
+    import importlib
+
+    return importlib.import_module(f"benchmarks.{name}")
 
 
 # --------------------------------------------------------------------------- files

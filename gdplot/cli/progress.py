@@ -21,6 +21,7 @@ import time
 from collections.abc import Iterator
 from typing import Any, TextIO
 
+from gdplot.plots.notebook import NotebookLine, kernel_shell
 from gdplot.validation import check_bool, check_int, check_real
 
 __all__ = ["ProgressCallback", "ProgressLine", "format_seconds"]
@@ -161,7 +162,9 @@ class ProgressCallback:
         plain_interval: without a terminal, write a line at least this often, in seconds, as
             well as every 10% of the epochs.
         dynamic: redraw one line in place (``True``) or write plain lines (``False``);
-            default: in place exactly when ``stream`` is a terminal.
+            default: in place exactly when ``stream`` is a terminal. In a Jupyter kernel,
+            with neither ``stream`` nor ``dynamic`` given, the bar is one HTML display in
+            the cell's output, updated in place.
     """
 
     def __init__(
@@ -180,7 +183,7 @@ class ProgressCallback:
             plain_interval, "plain_interval", minimum=0, inclusive=False
         )
         self.dynamic = None if dynamic is None else check_bool(dynamic, "dynamic")
-        self._line: ProgressLine | None = None
+        self._line: ProgressLine | NotebookLine | None = None
         self._total: int | None = None
         self._start = self._last_draw = 0.0
         self._last_tenth = -1
@@ -188,7 +191,10 @@ class ProgressCallback:
     def on_train_begin(self, estimator: Any) -> None:
         self.finish()
         stream = self.stream if self.stream is not None else sys.stderr
-        self._line = ProgressLine(stream, dynamic=self.dynamic)
+        if self.stream is None and self.dynamic is None and kernel_shell() is not None:
+            self._line = NotebookLine()  # one bar updated in place in the cell's output
+        else:
+            self._line = ProgressLine(stream, dynamic=self.dynamic)
         total = getattr(estimator, "epochs", None)
         self._total = total if isinstance(total, int) and total > 0 else None
         self._start = time.monotonic()

@@ -8,7 +8,8 @@ one plot kind (:mod:`~gdplot.plots.curves`, :mod:`~gdplot.plots.boundary`,
 :mod:`~gdplot.plots.surface`, over the loss-landscape maths of
 :mod:`~gdplot.plots.landscape`) and writes it as PNG bytes (:mod:`~gdplot.plots.png`).
 Cached backgrounds and title glyphs are in :mod:`~gdplot.plots.backgrounds` and
-:mod:`~gdplot.plots.glyphs`.
+:mod:`~gdplot.plots.glyphs`. The notebook view (:mod:`~gdplot.plots.notebook`) shows a plot's
+frames in the Jupyter cell that runs ``fit``, one image updated in place.
 
 """
 

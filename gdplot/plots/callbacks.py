@@ -12,25 +12,41 @@ With ``executor=None`` plots render synchronously instead, which is simple and s
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import os
 import re
 import tempfile
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from gdplot.atomic import atomic_writer
 from gdplot.models.snapshot import Snapshot
 from gdplot.plots.dispatch import RenderDispatcher, check_sendable
-from gdplot.plots.renderers import RENDERERS, check_renderer_fits
+from gdplot.plots.live_plot import FIGSIZE
+from gdplot.plots.notebook import (
+    DEFAULT_FPS,
+    NotebookView,
+    kernel_shell,
+    shared_renderer,
+    warn_no_kernel,
+)
+from gdplot.plots.png import DPI, encode_png
+from gdplot.plots.renderers import RENDERERS, check_renderer_fits, render_frame
 from gdplot.plots.renderers import Renderer as BuiltinRenderer
 from gdplot.plots.renderers import RenderFunction as Renderer
-from gdplot.validation import check_int, check_real
+from gdplot.validation import check_bool, check_int, check_real
 
 __all__ = ["GifCallback", "PlotCallback", "render_gif"]
 
 logger = logging.getLogger("gdplot")
+
+#: How long ``fit`` waits at most, with ``show=True``, for the view to show the last frame.
+FINAL_FRAME_TIMEOUT = 60.0
 
 
 def _resolve_renderer(kind: object) -> tuple[str, Renderer]:
@@ -63,6 +79,24 @@ def _check_names(value: object, name: str) -> tuple[str, ...]:
     if not all(isinstance(item, str) for item in names):
         raise TypeError(f"{name} must be a sequence of str, got {value!r}")
     return names
+
+
+def _view_executor(render: Renderer, snapshot: Snapshot) -> object:
+    """Where ``show=True`` with ``executor=None`` renders: the kernel's rendering process,
+    or the training thread for a renderer that cannot be sent to another process."""
+    executor = shared_renderer()
+    try:
+        check_sendable(executor, render, snapshot, what="renderer")
+    except TypeError:
+        return None
+    return executor
+
+
+@functools.cache
+def _placeholder() -> bytes:
+    """What the view shows until the first frame: a blank image of a plot's size."""
+    width, height = round(FIGSIZE[0] * DPI), round(FIGSIZE[1] * DPI)
+    return encode_png(np.full((height, width, 4), 255, dtype=np.uint8), DPI)
 
 
 def _prepare(estimator: Any, kind: str | Renderer, out_dir: Path) -> None:
@@ -108,6 +142,17 @@ class PlotCallback(RenderDispatcher):
         label: the run's name in plot titles.
         feature_names: the features' names, for axis labels (default ``x[0]``, ``x[1]``, ...).
         target_name: the target's name, for axis labels (default ``y``).
+        show: in a Jupyter kernel, show the plot in the output of the cell that runs
+            ``fit``: one image, updated in place with the newest frame while training runs
+            (frames come back to the kernel as PNG bytes from any executor, no shared
+            filesystem needed), and ``fit`` returns once it shows the run's last frame (the
+            same bytes as the last file, if files are written). ``out_dir=None`` then writes
+            no files. Outside a kernel it warns once and writes the files. With
+            ``executor=None`` in a kernel, frames render in the kernel's rendering process
+            (one, started on first use and reused by later fits), not on the training thread.
+        fps: the most frames a second the view is updated with (default 4); frames are
+            requested no more often than that, and one arriving too soon replaces the one
+            waiting instead of queueing. ``every`` still decides which files are written.
 
     On an executor that is not thread-based (a process pool, Dask, loky), ``fit`` checks
     before the first epoch that the renderer and a snapshot can be sent to it (pickled), and
@@ -127,19 +172,26 @@ class PlotCallback(RenderDispatcher):
         kind: str | Renderer,
         *,
         every: int = 1,
-        out_dir: str | os.PathLike[str] = "plots",
+        out_dir: str | os.PathLike[str] | None = "plots",
         executor: object = None,
         coalesce: bool = False,
         prefix: str = "",
         label: str = "",
         feature_names: Sequence[str] | None = None,
         target_name: str | None = None,
+        show: bool = False,
+        fps: float = DEFAULT_FPS,
     ) -> None:
         super().__init__(executor)
         self.kind = kind
         self.name, self.render = _resolve_renderer(kind)
         self.every = check_int(every, "every", minimum=1)
-        self.out_dir = _check_path(out_dir, "out_dir")
+        self.show = check_bool(show, "show")
+        self.fps = check_real(fps, "fps", minimum=0, inclusive=False)
+        if out_dir is None and not self.show:
+            raise ValueError("out_dir=None writes no files and shows nothing: give an out_dir, "
+                             "or show=True to see the plot in a notebook")
+        self.out_dir = None if out_dir is None else _check_path(out_dir, "out_dir")
         self.coalesce = bool(coalesce)
         self.prefix = str(prefix)
         self.label = str(label)
@@ -155,6 +207,8 @@ class PlotCallback(RenderDispatcher):
         self._last_epoch = 0
         self._last_plotted = 0
         self._live_path: Path | None = None
+        self.view: NotebookView | None = None
+        self._warned = False
 
     def on_train_begin(self, estimator: Any) -> None:
         names = self._names.get("feature_names")
@@ -163,24 +217,72 @@ class PlotCallback(RenderDispatcher):
                 f"feature_names has {len(names)} names but X has {estimator.n_features_in_} "
                 f"features: {list(names)!r}"
             )
-        _prepare(estimator, self.kind, self.out_dir)
-        check_sendable(self.executor, self.render, self._snapshot(estimator), what="renderer")
-        self._start_run()
+        check_renderer_fits(self.kind, estimator.snapshot())
+        if self.out_dir is not None:
+            _make_out_dir(self.out_dir)
+        if self.view is not None:
+            self.view.close()
+        self.view = None
+        executor = self.executor
+        if self.show and kernel_shell() is None:
+            if not self._warned:  # once per callback, however many fits
+                self._warned = True
+                warn_no_kernel(f"the {self.name} plot" if self.out_dir is not None else
+                               f"the {self.name} plot (out_dir=None: nothing is written)")
+        elif self.show:
+            self.view = NotebookView(f"{self.name} plot", fps=self.fps)
+            if executor is None:
+                executor = _view_executor(self.render, self._snapshot(estimator))
+        check_sendable(executor, self.render, self._snapshot(estimator), what="renderer")
+        self._start_run(executor)
         self.paths = []
         self._last_epoch = self._last_plotted = 0
         self.frames = 0
         # A live plot's one file, built once per fit: it is asked for every epoch, and
         # ``paths`` lists it once.
         self._live_path = self.path_for(0) if self.coalesce else None
+        if self.view is not None:
+            self.view.start(_placeholder())
 
     def on_epoch_end(self, estimator: Any, epoch: int) -> None:
         self._last_epoch = epoch
-        if epoch % self.every == 0:
+        if self.out_dir is not None and epoch % self.every == 0:
             self._plot(estimator)
+        elif self.view is not None and self.view.due():
+            self._plot(estimator, write=False)
 
     def on_train_end(self, estimator: Any) -> None:
-        if self._last_epoch > self._last_plotted:
-            self._plot(estimator)
+        wanted = self.out_dir is not None or self.view is not None
+        if wanted and self._last_epoch > self._last_plotted:
+            self._plot(estimator, write=self.out_dir is not None)
+        if self.view is not None:
+            self.view.finish(self._last_epoch)
+            if not self._wait_view(FINAL_FRAME_TIMEOUT):
+                logger.warning("the %s plot's last frame is not rendered after %g s; fit "
+                               "returns, and the view shows it when it comes",
+                               self.name, FINAL_FRAME_TIMEOUT)
+
+    def wait(self, timeout: float | None = None, *, raise_errors: bool = False) -> bool:
+        """As :meth:`RenderDispatcher.wait`; with a notebook view, also until it shows the
+        run's last frame."""
+        start = time.monotonic()
+        finished = super().wait(timeout, raise_errors=raise_errors)
+        if finished and self.view is not None:
+            left = None if timeout is None else max(timeout - (time.monotonic() - start), 0)
+            return self._wait_view(left)
+        return finished
+
+    def _wait_view(self, timeout: float | None) -> bool:
+        """Wait until the view shows the last frame, or no render of the fit is left that
+        could bring it (its render failed, or the executor dropped it)."""
+        view = self.view
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not view.wait(0.05):
+            if self.pending() == 0:
+                return view.wait(0.5)  # an offered final frame goes out at once
+            if deadline is not None and time.monotonic() >= deadline:
+                return False
+        return True
 
     def path_for(self, epoch: int) -> Path:
         """Where the frame of ``epoch`` goes (the same live file for every epoch if coalescing)."""
@@ -192,14 +294,28 @@ class PlotCallback(RenderDispatcher):
         snapshot = estimator.snapshot(label=self.label)
         return dataclasses.replace(snapshot, **self._names) if self._names else snapshot
 
-    def _plot(self, estimator: Any) -> None:
+    def _plot(self, estimator: Any, write: bool = True) -> None:
         snapshot = self._snapshot(estimator)
-        path = self._live_path or self.path_for(snapshot.epoch)
         self._last_plotted = self._last_epoch
         self.frames += 1
-        if not (self.coalesce and self.paths):  # a live file is listed once
-            self.paths.append(path)
-        self.dispatch(self.render, snapshot, path, latest_key=str(path) if self.coalesce else None)
+        view = self.view
+        if write:
+            path = self._live_path or self.path_for(snapshot.epoch)
+            if not (self.coalesce and self.paths):  # a live file is listed once
+                self.paths.append(path)
+            key = str(path) if self.coalesce else None
+        else:  # a frame for the view only: the newest one waiting replaces older ones
+            path, key = None, ("notebook view", id(self))
+        if view is None:
+            self.dispatch(self.render, snapshot, path, latest_key=key)
+            return
+        epoch = snapshot.epoch
+
+        def show(png: object, error: BaseException | None) -> None:
+            if error is None and isinstance(png, bytes):
+                view.offer(epoch, png)
+
+        self.dispatch(render_frame, self.render, snapshot, path, latest_key=key, on_done=show)
 
 
 class GifCallback(RenderDispatcher):

@@ -32,7 +32,7 @@ import os
 import pickle
 import threading
 from collections.abc import Callable, Hashable
-from concurrent.futures import BrokenExecutor, Executor, Future, ThreadPoolExecutor
+from concurrent.futures import BrokenExecutor, CancelledError, Executor, Future, ThreadPoolExecutor
 from typing import Any
 
 __all__ = ["RenderDispatcher", "check_sendable", "is_thread_based"]
@@ -156,6 +156,43 @@ class _CountedRender:
             count.finish()
 
 
+#: ``on_done(result, error)``: told how a render ended, on the thread it ended on.
+OnDone = Callable[[object, "BaseException | None"], None]
+
+
+class _Reporting:
+    """A render run in this process (inline or on a TaskQueue) that tells ``on_done`` how it
+    ended. Dropped unrun, it tells nothing: a newer frame replaced it, or the queue let it go."""
+
+    __slots__ = ("_fn", "_on_done")
+
+    def __init__(self, fn: Callable[..., object], on_done: OnDone) -> None:
+        self._fn = fn
+        self._on_done = on_done
+
+    @property
+    def __name__(self) -> str:
+        return getattr(self._fn, "__name__", repr(self._fn))
+
+    def __call__(self, *args: object) -> object:
+        try:
+            result = self._fn(*args)
+        except BaseException as exc:
+            self._on_done(None, exc)
+            raise
+        self._on_done(result, None)
+        return result
+
+
+def _report(future: Future[Any], on_done: OnDone) -> None:
+    if future.cancelled():
+        on_done(None, CancelledError())
+    elif (error := future.exception()) is not None:
+        on_done(None, error)
+    else:
+        on_done(future.result(), None)
+
+
 class _LiveSlot:
     """One live plot on a plain executor: is a render in flight, and the newest frame waiting."""
 
@@ -163,7 +200,7 @@ class _LiveSlot:
 
     def __init__(self) -> None:
         self.in_flight = False
-        self.waiting: tuple[Callable[..., object], tuple] | None = None
+        self.waiting: tuple[Callable[..., object], tuple, OnDone | None] | None = None
 
 
 class _FitRenders:
@@ -181,7 +218,7 @@ class _FitRenders:
         self.live: dict[Hashable, _LiveSlot] = {}
 
     def submit(self, executor: Executor, fn: Callable[..., object], args: tuple,
-               latest_key: Hashable) -> bool:
+               latest_key: Hashable, on_done: OnDone | None = None) -> bool:
         """Submit one render; ``False`` if the executor refused it (kept as a failure)."""
         count = self.count
         if count.refused is not None:  # broken or shut down: it would refuse this one too
@@ -198,6 +235,8 @@ class _FitRenders:
             count.finish()
             raise
         self.futures.append(future)
+        if on_done is not None:
+            future.add_done_callback(lambda done: _report(done, on_done))
         future.add_done_callback(lambda done: self._done(done, executor, fn, args, latest_key))
         return True
 
@@ -211,7 +250,7 @@ class _FitRenders:
         logger.error("plot %s could not be submitted", describe(fn, args), exc_info=exc)
 
     def submit_latest(self, executor: Executor, fn: Callable[..., object], args: tuple,
-                      key: Hashable) -> None:
+                      key: Hashable, on_done: OnDone | None = None) -> None:
         """Submit now if no render of ``key`` is in flight; else wait in its slot, replacing
         an older waiting frame (which then counts as finished)."""
         with self.live_lock:
@@ -219,12 +258,12 @@ class _FitRenders:
             if slot.in_flight:
                 if slot.waiting is None:
                     self.count.add()
-                slot.waiting = (fn, args)
+                slot.waiting = (fn, args, on_done)
                 return
             slot.in_flight = True
         submitted = False
         try:
-            submitted = self.submit(executor, fn, args, key)
+            submitted = self.submit(executor, fn, args, key, on_done)
         finally:
             if not submitted:
                 with self.live_lock:
@@ -249,11 +288,11 @@ class _FitRenders:
             slot.in_flight = waiting is not None
         if waiting is None:
             return
-        fn, args = waiting
+        fn, args, on_done = waiting
         submitted = False
         try:
             # A refusal (the executor shut down or broken meanwhile) is kept as a failure.
-            submitted = self.submit(executor, fn, args, key)
+            submitted = self.submit(executor, fn, args, key, on_done)
         finally:
             if not submitted:
                 with self.live_lock:
@@ -277,11 +316,14 @@ class RenderDispatcher:
                 f"got {type(executor).__name__}"
             )
         self.executor = executor
+        self._run_executor = executor
         self._fit = _FitRenders()
 
-    def _start_run(self) -> None:
-        """Forget the previous fit's renders (those still running report to their own fit)."""
+    def _start_run(self, executor: object = None) -> None:
+        """Forget the previous fit's renders (those still running report to their own fit);
+        this fit renders on ``executor`` if given, else on ``self.executor``."""
         self._fit = _FitRenders()
+        self._run_executor = self.executor if executor is None else executor
 
     @property
     def futures(self) -> list[Future[Any]]:
@@ -325,10 +367,18 @@ class RenderDispatcher:
             raise BaseExceptionGroup(f"{len(errors)} plot render(s) failed", errors)
         return finished
 
-    def dispatch(self, fn: Callable[..., object], *args: object, latest_key: Hashable = None) -> None:
-        """Run ``fn(*args)`` now or later; with ``latest_key`` a newer call may replace it."""
-        executor = self.executor
+    def dispatch(self, fn: Callable[..., object], *args: object, latest_key: Hashable = None,
+                 on_done: OnDone | None = None) -> None:
+        """Run ``fn(*args)`` now or later; with ``latest_key`` a newer call may replace it.
+        ``on_done(result, error)``, if given, is called on the thread where the render ended
+        (a process pool's or Dask's future reports back in this process); not for a render
+        dropped unrun."""
+        executor = self._run_executor
         fit = self._fit
+        if on_done is not None and is_thread_based(executor) and \
+                not isinstance(executor, ThreadPoolExecutor):
+            fn = _Reporting(fn, on_done)
+            on_done = None
         if executor is None:
             try:
                 fn(*args)
@@ -351,9 +401,9 @@ class RenderDispatcher:
                 task.abandon()
                 fit.refused_by(exc, fn, args)
         elif latest_key is None:
-            fit.submit(executor, fn, args, None)
+            fit.submit(executor, fn, args, None, on_done)
         else:
-            fit.submit_latest(executor, fn, args, latest_key)
+            fit.submit_latest(executor, fn, args, latest_key, on_done)
 
 
 def describe(fn: Callable[..., object], args: tuple) -> str:

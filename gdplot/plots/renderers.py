@@ -16,6 +16,7 @@ keeps at most ``FigureCache.max_plots`` (least recently used go first). Snapshot
 from __future__ import annotations
 
 import os
+import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -23,13 +24,13 @@ from pathlib import Path
 
 import numpy as np
 
+from gdplot.atomic import write_bytes_atomic
 from gdplot.models.maths import ModelMaths, model_maths
 from gdplot.models.snapshot import Snapshot
 from gdplot.plots.boundary import BoundaryPlot
 from gdplot.plots.curves import FitPlot, LossPlot
 from gdplot.plots.landscape import PathView, surface_ranges
 from gdplot.plots.live_plot import LivePlot
-from gdplot.plots.png import write_frame
 from gdplot.plots.surface import surface_plot
 
 #: The live plot of each built-in kind.
@@ -53,6 +54,7 @@ __all__ = [
     "figure_cache",
     "render_boundary",
     "render_fit",
+    "render_frame",
     "render_loss",
     "render_surface",
     "renderer_problem",
@@ -188,6 +190,30 @@ def renderer_problem(kind: str, model: str, n_features: int) -> str | None:
     return None if renderer is None else renderer.problem(model, n_features)
 
 
+def render_frame(render: RenderFunction, snapshot: Snapshot,
+                 path: str | os.PathLike[str] | None = None) -> bytes:
+    """Render ``snapshot`` with ``render``, write the frame to ``path`` (atomically) unless
+    it is ``None``, and return the frame's PNG bytes: what a notebook view is sent back,
+    from a thread, a process or a cluster worker alike.
+
+    A built-in renderer draws the bytes with this worker's figure of the run; any other
+    ``render(snapshot, path)`` draws into ``path`` (or a temporary file), read back.
+    """
+    if isinstance(render, Renderer):
+        render.check(snapshot)
+        data = figure_cache().png(render, snapshot)
+        if path is not None:
+            write_bytes_atomic(path, data)
+        return data
+    if path is not None:
+        render(snapshot, path)
+        return Path(path).read_bytes()
+    with tempfile.TemporaryDirectory(prefix="gdplot-frame-") as scratch:
+        frame = Path(scratch, "frame.png")
+        render(snapshot, frame)
+        return frame.read_bytes()
+
+
 def check_renderer_fits(kind: object, snapshot: Snapshot) -> None:
     """Raise ``ValueError`` if the built-in plot ``kind`` (a :class:`Renderer` or its name)
     cannot draw ``snapshot``'s model; anything else (a custom renderer) is not checked."""
@@ -216,24 +242,28 @@ class FigureCache:
 
     def render(self, renderer: Renderer, snapshot: Snapshot,
                path: str | os.PathLike[str]) -> Path:
-        """Write ``snapshot``'s frame to ``path`` with the run's live plot (built if needed,
-        rebuilt if its axes cannot show the snapshot); release it after the run's last
-        epoch."""
+        """Write ``snapshot``'s frame to ``path`` atomically (see :meth:`png`)."""
+        return write_bytes_atomic(path, self.png(renderer, snapshot))
+
+    def png(self, renderer: Renderer, snapshot: Snapshot) -> bytes:
+        """``snapshot``'s frame as PNG bytes, drawn with the run's live plot (built if
+        needed, rebuilt if its axes cannot show the snapshot); the plot is released after
+        the run's last epoch."""
         if not snapshot.run_id:
             self.built += 1
-            return write_frame(renderer.fresh(snapshot), snapshot, path)
+            return renderer.fresh(snapshot).png(snapshot)
         key = (renderer.name, snapshot.run_id)
         plot = self._plots.pop(key, None)
         if plot is None or not plot.fits(snapshot):
             plot = renderer.fresh(snapshot)
             self.built += 1
         # A frame that fails leaves its plot out of the cache: it may be half-updated.
-        written = write_frame(plot, snapshot, path)
+        data = plot.png(snapshot)
         if not snapshot.is_last:  # after the last epoch no frame of this run will come
             self._plots[key] = plot
             while len(self._plots) > self.max_plots:
                 self._plots.popitem(last=False)
-        return written
+        return data
 
     def release(self, run_id: str) -> None:
         """Drop every live plot of ``run_id``."""

@@ -20,7 +20,8 @@ from benchmarks.report import format_figure
 pytestmark = pytest.mark.timeout(600)
 
 REPO = Path(__file__).resolve().parents[2]
-SECTIONS = ("offload", "queue_cost", "render_cost", "gd_speed", "train_case", "submit_cost")
+SECTIONS = ("offload", "queue_cost", "render_cost", "gd_speed", "train_case", "submit_cost",
+            "notebook")
 
 
 def run_benchmarks(*args: str, timeout: float = 400) -> subprocess.CompletedProcess:
