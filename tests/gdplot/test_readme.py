@@ -15,7 +15,8 @@ EXAMPLES = [textwrap.dedent(block) for block in
 
 
 def test_the_readme_has_examples():
-    assert len(EXAMPLES) >= 4
+    # Three until the notebook view lands and its block (a text block for now) becomes python.
+    assert len(EXAMPLES) >= 3
 
 
 @pytest.mark.parametrize("source", EXAMPLES, ids=[f"example{i}" for i in range(len(EXAMPLES))])
