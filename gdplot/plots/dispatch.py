@@ -275,6 +275,11 @@ class _FitRenders:
         if error is not None:
             self.count.errors.append(error)
             logger.error("plot %s failed", describe(fn, args), exc_info=error)
+            if isinstance(error, BrokenExecutor):
+                # The pool broke. Its own thread may be running this callback while holding
+                # the lock that submit() takes (ProcessPoolExecutor on 3.12+), so the waiting
+                # frame must not be offered to it: it is kept as a failure instead.
+                self.count.refused = error
         if latest_key is not None:
             # Before this render's finish(): the count must not touch 0 in between.
             self._submit_waiting(executor, latest_key)
