@@ -74,3 +74,14 @@ def get(port: int, path: str, *, method: str = "GET", host: str | None = None,
     host = f"127.0.0.1:{port}" if host is None else host
     request = f"{method} {path} HTTP/1.1\r\nHost: {host}\r\n{extra}Connection: close\r\n\r\n"
     return raw_request(port, request.encode("latin-1"))
+
+
+def write_line_csv(path: Path) -> Path:
+    """A small CSV of y = 1.5 x + 1 plus noise (columns x, y) that gdplot train can read."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=240)
+    y = 1.5 * x + 1 + rng.normal(scale=0.8, size=240)
+    path.write_text("\n".join(["x,y"] + [f"{a:.4f},{b:.4f}" for a, b in zip(x, y)]) + "\n")
+    return path

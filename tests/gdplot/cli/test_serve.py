@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from serve_helpers import TIMEOUT, get, png, write_run
+from serve_helpers import TIMEOUT, get, png, write_run, write_line_csv
 
 START_SECONDS = 30  # a bound only a hung command reaches
 
@@ -46,13 +46,7 @@ def interrupt(process: subprocess.Popen) -> tuple[float, str, str]:
 
 @pytest.fixture
 def csv_file(tmp_path: Path) -> Path:
-    path = tmp_path / "line.csv"
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=240)
-    y = 1.5 * x + 1 + rng.normal(scale=0.8, size=240)
-    lines = ["x,y"] + [f"{a:.4f},{b:.4f}" for a, b in zip(x, y)]
-    path.write_text("\n".join(lines) + "\n")
-    return path
+    return write_line_csv(tmp_path / "line.csv")
 
 
 # -- gdplot serve ---------------------------------------------------------------------------------

@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from serve_helpers import write_line_csv
+
 START_SECONDS = 60  # a bound only a hung command reaches
 
 # Every src any <img> takes, in order, from the moment the page loads.
@@ -34,13 +36,7 @@ def gdplot(*args: str) -> subprocess.Popen:
 
 @pytest.fixture
 def csv_file(tmp_path: Path) -> Path:
-    path = tmp_path / "line.csv"
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=240)
-    y = 1.5 * x + 1 + rng.normal(scale=0.8, size=240)
-    lines = ["x,y"] + [f"{a:.4f},{b:.4f}" for a, b in zip(x, y)]
-    path.write_text("\n".join(lines) + "\n")
-    return path
+    return write_line_csv(tmp_path / "line.csv")
 
 
 def train(csv_file: Path, out: Path, *args: str) -> subprocess.Popen:
