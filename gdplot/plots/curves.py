@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import numpy as np
+from matplotlib.ticker import LogLocator, NullFormatter
 
 from gdplot.models.snapshot import Snapshot
 from gdplot.plots.backgrounds import data_digest
@@ -20,6 +21,7 @@ class LossPlot(LivePlot):
     """
 
     what = "training loss"
+    layout = "texts"
 
     def __init__(self, snapshot: Snapshot) -> None:
         if snapshot.val_history is not None:
@@ -37,6 +39,14 @@ class LossPlot(LivePlot):
         ax.set_xlim(0, self._x_max)
         ax.set_yscale(self._scale)
         ax.set_ylim(*self._y_limits)
+        if self._scale == "log":
+            # Decades as plain numbers (0.01, 0.1, 1; 1e-05 past four places), not 10^k:
+            # they read at a glance, and are plain text, not mathtext to typeset.
+            ax.yaxis.set_major_formatter("{x:g}")
+            # Unlabelled minor ticks at 2 and 5 times each decade: enough to read a value
+            # off, and each tick is several artists to build on a fresh figure.
+            ax.yaxis.set_minor_locator(LogLocator(subs=(2.0, 5.0)))
+            ax.yaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel("epoch")
         ax.set_ylabel("loss")
         ax.grid(True, alpha=0.3)
@@ -97,6 +107,7 @@ class FitPlot(LivePlot):
     """
 
     what = "current fit"
+    layout = "texts"
 
     def __init__(self, snapshot: Snapshot) -> None:
         super().__init__(snapshot)

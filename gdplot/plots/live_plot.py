@@ -45,8 +45,23 @@ VIEW_GRID_POINTS = 30
 MAX_VIEW_POINTS = 60
 
 
-def new_figure() -> Figure:
-    fig = Figure(figsize=FIGSIZE, dpi=DPI, layout="constrained")
+#: Space kept around the texts of a figure laid out by :meth:`LivePlot._fit_axes_to_texts`,
+#: in points: as matplotlib's constrained layout keeps (3/72 inch).
+LAYOUT_PAD = 3.0
+
+
+def _labels_in_view(axis) -> list:
+    """The major tick labels that ``axis`` draws: those of ticks inside its limits (a
+    locator also places ticks just outside them). Sets the formatter's offset text too."""
+    labels = axis.get_majorticklabels()
+    low, high = sorted(axis.get_view_interval())
+    slack = 1e-9 * (high - low)
+    return [label for label, location in zip(labels, axis.get_majorticklocs())
+            if low - slack <= location <= high + slack]
+
+
+def new_figure(layout: str | None = "constrained") -> Figure:
+    fig = Figure(figsize=FIGSIZE, dpi=DPI, layout=layout)
     FigureCanvasAgg(fig)
     return fig
 
@@ -210,9 +225,16 @@ class LivePlot:
 
     #: What the title says the plot shows.
     what = ""
+    #: How the first full draw lays the figure out: ``"constrained"`` (matplotlib's engine,
+    #: for colour bars and anything else beside the axes), or ``"texts"`` for a plot of one
+    #: axes with nothing outside it but its title, tick labels and axis labels: the margins
+    #: are measured from those few texts (:meth:`_fit_axes_to_texts`), where the engine
+    #: measures the tight box of every artist twice. The first frame, which a notebook
+    #: user waits for and which a render thread draws holding the GIL, costs about half.
+    layout = "constrained"
 
     def __init__(self, snapshot: Snapshot) -> None:
-        self.figure = new_figure()
+        self.figure = new_figure("constrained" if self.layout == "constrained" else None)
         self.axes = self.figure.add_subplot()
         self._animated: list[Artist] = []
         self._background = None
@@ -325,6 +347,8 @@ class LivePlot:
             return False
         reused = self._reused
         if reused is None:
+            if self.layout == "texts" and not self._fit_axes_to_texts():
+                self.figure.set_layout_engine("constrained")
             canvas.draw()
             self.figure.set_layout_engine("none")
             self._background = canvas.copy_from_bbox(self.figure.bbox)
@@ -351,6 +375,50 @@ class LivePlot:
                 axes_position=tuple(self.axes.get_position().bounds),
                 title_position=tuple(self.axes.title.get_position()),
                 legend_loc=self._legend_loc))
+        return True
+
+    def _fit_axes_to_texts(self) -> bool:
+        """Place the axes so that its title, tick labels and axis labels just fit in the
+        figure, with :data:`LAYOUT_PAD` around them; ``False`` (nothing moved) when the
+        axes shows a text this does not measure (an offset or exponent beside an axis),
+        for the constrained layout to solve instead."""
+        figure, ax = self.figure, self.axes
+        renderer = figure.canvas.get_renderer()
+        points = figure.dpi / 72  # pixels per point
+        x_labels, y_labels = _labels_in_view(ax.xaxis), _labels_in_view(ax.yaxis)
+        if ax.xaxis.get_offset_text().get_text() or ax.yaxis.get_offset_text().get_text():
+            return False
+
+        def extent(texts: list) -> Bbox | None:
+            boxes = [text.get_window_extent(renderer) for text in texts
+                     if text.get_visible() and text.get_text()]
+            return Bbox.union(boxes) if boxes else None
+
+        def beside(axis, labels: list, size: str) -> float:
+            """Pixels from the axes' edge to the far side of the axis's label."""
+            ticks = axis.get_major_ticks(1)
+            room = (ticks[0].get_tick_padding() + ticks[0].get_pad()) * points if ticks else 0
+            box = extent(labels)
+            if box is not None:
+                room += getattr(box, size)
+            label = extent([axis.label])
+            if label is not None:
+                room += axis.labelpad * points + getattr(label, size)
+            return room
+
+        pad = LAYOUT_PAD * points
+        left = pad + beside(ax.yaxis, y_labels, "width")
+        bottom = pad + beside(ax.xaxis, x_labels, "height")
+        # The title sits a fixed offset above the axes, and an x tick label is centred on its
+        # tick: what sticks out above and to the right is the same wherever the axes goes.
+        title, ticks = extent([ax.title]), extent(x_labels)
+        top = pad + (0.0 if title is None else max(title.y1 - ax.bbox.y1, 0.0))
+        right = pad + (0.0 if ticks is None else max(ticks.x1 - ax.bbox.x1, 0.0))
+        width, height = figure.bbox.width, figure.bbox.height
+        if left + right >= width / 2 or top + bottom >= height / 2:
+            return False  # texts too big for a fixed layout: let the engine shrink them
+        ax.set_position([left / width, bottom / height, 1 - (left + right) / width,
+                         1 - (top + bottom) / height])
         return True
 
     def png(self, snapshot: Snapshot) -> bytes:

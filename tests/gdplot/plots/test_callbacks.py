@@ -452,8 +452,8 @@ def test_surface_gif_frames_share_their_axes(tmp_path, monkeypatch):
     figures = []
     new_figure = live_plot.new_figure
 
-    def recording_new_figure():
-        figures.append(new_figure())
+    def recording_new_figure(*args, **kwargs):
+        figures.append(new_figure(*args, **kwargs))
         return figures[-1]
 
     monkeypatch.setattr(live_plot, "new_figure", recording_new_figure)

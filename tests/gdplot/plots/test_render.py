@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from gdplot.plots.backgrounds import backgrounds
 from gdplot.plots import boundary, comparison, landscape, live_plot, png, surface
 from gdplot.plots.live_plot import LivePlot
 from gdplot.plots.landscape import loss_grid, path_view, surface_ranges
@@ -519,3 +520,37 @@ def test_encode_png_round_trips_the_pixels_with_the_dpi():
         np.testing.assert_array_equal(np.asarray(image), pixels)
     with pytest.raises(ValueError, match=r"rgba must be \(height, width, 4\) uint8, got \(48, 64, 3\)"):
         png.encode_png(pixels[:, :, :3])
+
+
+LAID_OUT_FROM_TEXTS = {
+    "loss, linear": ("loss", dict(history=np.geomspace(2.0, 0.3, 4))),
+    "loss, log": ("loss", dict(history=np.geomspace(2.0, 1e-3, 4))),
+    "loss, tiny": ("loss", dict(history=np.geomspace(2e-6, 1e-9, 4), initial_loss=3e-6)),
+    "loss, millions": ("loss", dict(history=np.linspace(3e6, 2e6, 4), initial_loss=3e6)),
+    "fit, long names": ("fit", dict(feature_names=("median income of the block group",),
+                                    target_name="house value (hundreds of thousands)")),
+}
+
+
+@pytest.mark.parametrize("case", list(LAID_OUT_FROM_TEXTS))
+def test_a_plot_laid_out_from_its_texts_fits_them_as_the_layout_engine_would(case, monkeypatch):
+    kind, fields = LAID_OUT_FROM_TEXTS[case]
+    history = fields.pop("history", None)
+    initial = fields.pop("initial_loss", 3.0)
+    snapshot = dataclasses.replace(make_snapshot("linear", history=history, initial_loss=initial),
+                                   **fields)
+    backgrounds().clear()  # each layout drawn here, not restored from another plot
+    plot = drawn(kind, snapshot)
+    assert type(plot).layout == "texts"
+    figure, renderer = plot.figure.bbox, plot.figure.canvas.get_renderer()
+    texts = plot.axes.get_tightbbox(renderer)  # every text of the axes, as drawn
+    pad = live_plot.LAYOUT_PAD * plot.figure.dpi / 72
+    # Every text is inside the figure, with the padding kept ...
+    assert texts.x0 >= figure.x0 + pad - 1 and texts.y0 >= figure.y0 + pad - 1
+    assert texts.x1 <= figure.x1 - pad + 1 and texts.y1 <= figure.y1 - pad + 1
+    # ... and no space is wasted: the axes is where matplotlib's constrained layout puts it.
+    monkeypatch.setattr(type(plot), "layout", "constrained")
+    backgrounds().clear()
+    constrained = drawn(kind, snapshot).axes.get_window_extent()
+    np.testing.assert_allclose(plot.axes.get_window_extent().extents, constrained.extents,
+                               atol=1)
