@@ -17,6 +17,26 @@ from gdplot.models.mlp import MLPRegressorGD
 from gdplot.models.snapshot import Snapshot
 from gdplot.validation import NotFittedError
 
+#: The callbacks, importable from here too; loaded on first use, as they import matplotlib.
+_CALLBACKS = {
+    "GifCallback": "gdplot.plots.callbacks",
+    "PlotCallback": "gdplot.plots.callbacks",
+    "ProgressCallback": "gdplot.progress",
+}
+
+
+def __getattr__(name: str) -> object:
+    if name in _CALLBACKS:
+        from importlib import import_module
+
+        return getattr(import_module(_CALLBACKS[name]), name)
+    raise AttributeError(f"module 'gdplot' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_CALLBACKS))
+
+
 try:
     __version__ = _metadata.version("gdplot-taskqueue")
 except _metadata.PackageNotFoundError:  # run from a checkout that is not installed
@@ -25,10 +45,13 @@ except _metadata.PackageNotFoundError:  # run from a checkout that is not instal
 __all__ = [
     "ConvergenceWarning",
     "DivergenceError",
+    "GifCallback",
     "LinearRegressionGD",
     "LogisticRegressionGD",
     "MLPRegressorGD",
     "NotFittedError",
+    "PlotCallback",
+    "ProgressCallback",
     "Snapshot",
     "TrainedModel",
     "load_model",

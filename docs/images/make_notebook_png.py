@@ -21,7 +21,7 @@ OUT = Path(__file__).resolve().parent / "notebook.png"
 CELLS = [
     """import numpy as np
 from gdplot import MLPRegressorGD
-from gdplot.cli.progress import ProgressCallback
+from gdplot.progress import ProgressCallback
 from gdplot.plots import PlotCallback
 
 rng = np.random.default_rng(0)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from gdplot.cli.errors import TRAINING_ERROR, USAGE_ERROR, CommandError, note
-from gdplot.cli.progress import ProgressLine
+from gdplot.progress import ProgressLine
 from gdplot.cli.render_pool import RenderPool
 from gdplot.data.run_folder import RunFolder, RunFolderError
 from gdplot.models.divergence import DivergenceError

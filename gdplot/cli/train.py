@@ -16,7 +16,7 @@ import numpy as np
 
 from gdplot.cli.checks import check_frame_count, check_out_path, check_save_path
 from gdplot.cli.errors import TRAINING_ERROR, USAGE_ERROR, CommandError, note
-from gdplot.cli.progress import ProgressCallback
+from gdplot.progress import ProgressCallback
 from gdplot.cli.runs import (
     divergence_message,
     in_flag_terms,

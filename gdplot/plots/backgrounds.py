@@ -1,7 +1,7 @@
 """Drawn backgrounds, kept so that a live plot that would draw the same one can reuse it.
 
 A live plot's first frame draws its whole figure once (axes, ticks, labels, the data, a loss
-contour), solving the constrained layout, all of it holding the GIL, so on a rendering
+contour), laying it out, all of it holding the GIL, so on a rendering
 thread it is the one frame that slows training. A run that starts
 with the same figure as an earlier one (the rounds of a learning-rate sweep, a cell run again,
 the same fit on a new queue) would draw exactly the same pixels.

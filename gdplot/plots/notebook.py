@@ -308,7 +308,7 @@ def _progress_html(text: str) -> str:
 class NotebookLine:
     """A progress line for a notebook: one HTML display updated in place (as tqdm.auto does),
     instead of a line of text per update on stderr. The same interface as
-    :class:`gdplot.cli.progress.ProgressLine`; called on the training thread, so every update
+    :class:`gdplot.progress.ProgressLine`; called on the training thread, so every update
     goes out with the running cell's parent header."""
 
     dynamic = True

@@ -22,7 +22,7 @@ import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 import numpy as np
 from gdplot import LinearRegressionGD, MLPRegressorGD
-from gdplot.cli.progress import ProgressCallback
+from gdplot.progress import ProgressCallback
 from gdplot.plots import PlotCallback
 from taskqueue import TaskQueue
 rng = np.random.default_rng(0)

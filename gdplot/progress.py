@@ -6,6 +6,7 @@ written to the same stream while it is shown appear above it (the bar line is cl
 record written, the bar redrawn). On anything else (a pipe, a file, a CI log) it writes
 plain lines instead, one every ``10%`` of the epochs or every ``plain_interval`` seconds,
 whichever comes first, plus the first and the last epoch: never one line of carriage returns.
+In a Jupyter kernel it is one HTML bar in the cell's output, updated in place.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ import pytest
 
 from gdplot.data.datasets import make_regression
 from gdplot.models.linear import LinearRegressionGD
-from gdplot.cli.progress import ProgressCallback, ProgressLine, format_seconds
+from gdplot.progress import ProgressCallback, ProgressLine, format_seconds
 
 
 class FakeTerminal(io.StringIO):
@@ -76,7 +76,7 @@ def test_without_a_terminal_it_writes_a_few_plain_lines():
 
 def test_without_a_terminal_a_slow_run_also_writes_every_few_seconds(monkeypatch):
     clock = iter(range(0, 10**6, 7))  # each reading of the clock: 7 s later
-    monkeypatch.setattr("gdplot.cli.progress.time.monotonic", lambda: next(clock))
+    monkeypatch.setattr("gdplot.progress.time.monotonic", lambda: next(clock))
     stream = io.StringIO()
     train([ProgressCallback(stream=stream, plain_interval=10)], epochs=5)
     lines = stream.getvalue().splitlines()
