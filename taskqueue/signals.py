@@ -13,6 +13,12 @@ restores the lock before the exception leaves it), so a signal still interrupts 
 or a blocked ``add_task`` at once. The hot path pays nothing: the checks run only when a
 signal arrives.
 
+On CPython 3.13 they also defer, a bounded number of times, when the main thread is at a
+loop's backward jump: an exception raised there leaves the enclosing ``try`` and ``with``
+blocks without running their handlers (CPython gh-130279), so a ``finally`` block, a queue's
+``__exit__`` and the program's own cleanup would be skipped. A later send lands elsewhere in
+any loop that calls something (a loop that only jumps gets the signal there all the same).
+
 - ``drain_on_signal`` turns a signal (SIGTERM) into a normal exit, so that the exit drain runs.
 - ``guard_interrupts``, called when a queue with workers is made in the main thread, wraps
   Python's default SIGINT handler (Ctrl-C raises ``KeyboardInterrupt``) the same way. No
@@ -25,6 +31,7 @@ import _thread
 import dis
 import os
 import signal
+import sys
 import threading
 import time
 from typing import Callable
@@ -42,6 +49,7 @@ _RESEND_AFTER = 0.002
 _resend_lock = threading.RLock()
 _deferred: int | None = None  # the signal waiting to be sent again, if any
 _resending = False  # whether the helper thread runs
+_jump_deferrals = 0  # how many sends in a row landed at a backward jump (see above)
 
 
 def _blocking_lines(wait: Callable) -> frozenset[int]:
@@ -83,17 +91,35 @@ def _inside_a_queue(frame) -> bool:
     return False
 
 
+# Where CPython loses an exception raised by a signal handler: the opcode of a loop's backward
+# jump, on the versions that have the defect (None elsewhere). How many sends in a row may be
+# deferred for it: a loop that only jumps gets the signal after that many (x _RESEND_AFTER).
+_LOST_AT = dis.opmap.get("JUMP_BACKWARD") if sys.version_info[:2] == (3, 13) else None
+_MAX_JUMP_DEFERRALS = 50
+
+
+def _at_a_lost_raise(frame) -> bool:
+    """Whether an exception raised now, in the main thread, would skip its handlers."""
+    if _LOST_AT is None or frame is None or _jump_deferrals >= _MAX_JUMP_DEFERRALS:
+        return False
+    code, offset = frame.f_code.co_code, frame.f_lasti
+    return 0 <= offset < len(code) and code[offset] == _LOST_AT
+
+
 def _when_safe(signum: int, frame, act: Callable[[], None]) -> None:
-    """Call ``act`` (which raises) now, or, inside a queue's critical section, defer it."""
-    global _deferred, _resending
+    """Call ``act`` (which raises) now, or, inside a queue's critical section (or where the
+    exception would be lost), defer it."""
+    global _deferred, _resending, _jump_deferrals
     with _resend_lock:  # held by the helper thread only while it sends
-        if _inside_a_queue(frame):
+        at_a_jump = _at_a_lost_raise(frame)
+        if at_a_jump or _inside_a_queue(frame):
+            _jump_deferrals = _jump_deferrals + 1 if at_a_jump else 0
             _deferred = signum
             if not _resending:
                 _resending = True
                 _thread.start_new_thread(_resend, (threading.main_thread().ident,))
             return
-        _deferred = None
+        _deferred, _jump_deferrals = None, 0
         act()
 
 
@@ -160,9 +186,9 @@ def _exit(signum: int) -> None:
 
 def _reset_in_child() -> None:
     """In a forked child: no helper thread runs there, and none holds the lock."""
-    global _resend_lock, _deferred, _resending
+    global _resend_lock, _deferred, _resending, _jump_deferrals
     _resend_lock = threading.RLock()
-    _deferred, _resending = None, False
+    _deferred, _resending, _jump_deferrals = None, False, 0
 
 
 if hasattr(os, "register_at_fork"):
