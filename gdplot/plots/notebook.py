@@ -192,6 +192,10 @@ class NotebookView:
         handle = display(_bundle(placeholder, f"<gdplot {self.name}: waiting for a frame>"),
                          raw=True, display_id=True)
         self.display_id = handle.display_id
+        # The first frame is asked for one interval into training, not at the first epoch: a
+        # curve of two points would mostly be drawn on axes that the next frames outgrow
+        # (the loss falls a decade), and each new set of axes is a full draw.
+        self._next_request = time.monotonic() + self.interval
         context = contextvars.copy_context()
         self._sender = threading.Thread(target=context.run, args=(self._send_frames,),
                                         name=f"gdplot-view-{self.name}", daemon=True)

@@ -262,6 +262,27 @@ def test_view_sends_the_newest_frame_and_skips_the_rest():
     assert view.shown.png == b"5"
 
 
+def test_the_first_frame_is_asked_for_one_interval_into_training(monkeypatch):
+    import time
+    import types
+
+    import IPython.display
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda bundle, **kwargs: (
+        shown.append(bundle), types.SimpleNamespace(display_id="view-1"))[1])
+    view = _RecordingView(fps=4)
+    started = time.monotonic()
+    view.start(b"placeholder")
+    try:
+        assert view.display_id == "view-1" and len(shown) == 1  # the placeholder, at once
+        assert not view.due(started + 0.01)  # the first epochs: no frame yet
+        assert view.due(started + 0.26)  # one interval in: the first frame
+        assert not view.due(started + 0.27) and view.due(started + 0.52)
+    finally:
+        view.close()
+
+
 def test_view_finish_after_the_last_frame_was_sent():
     view = _started(_RecordingView(fps=100))
     view.offer(7, b"7")
