@@ -252,3 +252,25 @@ def test_check_repeat_rejects_what_is_not_a_positive_int(repeat, error):
 ])
 def test_format_figure_shows_the_median_then_the_range_in_one_unit(fig, text):
     assert format_figure(fig) == text
+
+
+def test_notebook_render_cpu_refuses_a_count_below_one(capsys):
+    from benchmarks import notebook_render_cpu
+
+    with pytest.raises(SystemExit) as exited:
+        notebook_render_cpu.main(["--kernels", "0"])
+    assert exited.value.code == 2
+    assert "--kernels and --epochs must be >= 1, got 0 and 300" in capsys.readouterr().err
+
+
+@pytest.mark.notebooks
+def test_notebook_render_cpu_times_each_plotted_fit_in_a_real_kernel():
+    pytest.importorskip("ipykernel")
+    pytest.importorskip("jupyter_client")
+    from benchmarks import notebook_render_cpu
+
+    run = notebook_render_cpu.one_kernel(epochs=30)
+    for which in ("first", "second"):
+        assert run[f"{which}_frames"] >= 1 and run[f"{which}_render_cpu_s"] > 0
+    # The first fit draws a fresh figure; the second restores the background it drew.
+    assert run["first_render_cpu_s"] > run["second_render_cpu_s"]
