@@ -537,10 +537,13 @@ def test_package_exports_public_names_and_its_example_runs():
     assert sorted(gdplot.__all__) == [
         "ConvergenceWarning",
         "DivergenceError",
+        "GifCallback",
         "LinearRegressionGD",
         "LogisticRegressionGD",
         "MLPRegressorGD",
         "NotFittedError",
+        "PlotCallback",
+        "ProgressCallback",
         "Snapshot",
         "TrainedModel",
         "load_model",
