@@ -157,7 +157,7 @@ def nice_ticks(low: float, high: float) -> np.ndarray:
     """Labels for a colour bar from ``low`` to ``high``: multiples of a 1-2-2.5-5 step; past a
     decade the 1-2-5 values inside, or the decades alone where those would crowd (a bar of
     bands spaces log levels evenly, so a linear locator would crowd its labels at the top)."""
-    if high / low > 10 and low > 0:
+    if low > 0 and high / low > 10:
         exponents = range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1)
         for mantissas in (_MANTISSAS, (1.0,)):
             ticks = np.array([m * 10.0**e for e in exponents for m in mantissas])

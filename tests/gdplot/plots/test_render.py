@@ -554,3 +554,9 @@ def test_a_plot_laid_out_from_its_texts_fits_them_as_the_layout_engine_would(cas
     constrained = drawn(kind, snapshot).axes.get_window_extent()
     np.testing.assert_allclose(plot.axes.get_window_extent().extents, constrained.extents,
                                atol=1)
+
+
+def test_colour_bar_ticks_from_zero_are_linear_steps():
+    # A loss of exactly 0 (a target the model fits exactly) starts the colour range at 0.
+    np.testing.assert_allclose(live_plot.nice_ticks(0.0, 1.0), [0.0, 0.2, 0.4, 0.6, 0.8, 1.0])
+    assert live_plot.nice_ticks(0.01, 1.0).tolist() == [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0]
