@@ -4,7 +4,11 @@ them, and raw HTTP on 127.0.0.1 with bounded reads."""
 from __future__ import annotations
 
 import io
+import os
+import signal
 import socket
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -85,3 +89,18 @@ def write_line_csv(path: Path) -> Path:
     y = 1.5 * x + 1 + rng.normal(scale=0.8, size=240)
     path.write_text("\n".join(["x,y"] + [f"{a:.4f},{b:.4f}" for a, b in zip(x, y)]) + "\n")
     return path
+
+
+def _ctrl_c_as_in_a_terminal() -> None:
+    # A process started in the background of a script inherits SIGINT ignored (POSIX), and
+    # Python then never raises KeyboardInterrupt; these tests press Ctrl-C as a terminal does.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def start_gdplot(*args: str) -> subprocess.Popen:
+    """``python -m gdplot ARGS`` with its stdout and stderr piped (text, unbuffered), and
+    Ctrl-C (SIGINT) delivered to it as in a terminal, however this test run was started."""
+    return subprocess.Popen([sys.executable, "-m", "gdplot", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                            preexec_fn=_ctrl_c_as_in_a_terminal)

@@ -4,7 +4,6 @@ bad input as one line, Ctrl-C stopping within a second without a traceback."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -12,18 +11,14 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from serve_helpers import TIMEOUT, get, png, write_run, write_line_csv
+from serve_helpers import TIMEOUT, get, png, start_gdplot, write_line_csv, write_run
 
 START_SECONDS = 30  # a bound only a hung command reaches
 
 
-def gdplot(*args: str, **kwargs) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    return subprocess.Popen([sys.executable, "-m", "gdplot", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env, **kwargs)
+gdplot = start_gdplot
 
 
 def read_url(process: subprocess.Popen) -> str:

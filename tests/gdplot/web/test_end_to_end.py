@@ -9,13 +9,11 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from serve_helpers import write_line_csv
+from serve_helpers import start_gdplot, write_line_csv
 
 START_SECONDS = 60  # a bound only a hung command reaches
 
@@ -28,10 +26,7 @@ RECORD_SRCS = """() => {
 }"""
 
 
-def gdplot(*args: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "gdplot", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+gdplot = start_gdplot
 
 
 @pytest.fixture
