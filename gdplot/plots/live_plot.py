@@ -230,7 +230,7 @@ class LivePlot:
     #: axes with nothing outside it but its title, tick labels and axis labels: the margins
     #: are measured from those few texts (:meth:`_fit_axes_to_texts`), where the engine
     #: measures the tight box of every artist twice. The first frame, which a notebook
-    #: user waits for and which a render thread draws holding the GIL, costs about half.
+    #: user waits for and which a render thread draws holding the GIL, costs less.
     layout = "constrained"
 
     def __init__(self, snapshot: Snapshot) -> None:
@@ -394,24 +394,24 @@ class LivePlot:
                      if text.get_visible() and text.get_text()]
             return Bbox.union(boxes) if boxes else None
 
-        def beside(axis, labels: list, size: str) -> float:
+        def beside(axis, labels: Bbox | None, size: str) -> float:
             """Pixels from the axes' edge to the far side of the axis's label."""
             ticks = axis.get_major_ticks(1)
             room = (ticks[0].get_tick_padding() + ticks[0].get_pad()) * points if ticks else 0
-            box = extent(labels)
-            if box is not None:
-                room += getattr(box, size)
+            if labels is not None:
+                room += getattr(labels, size)
             label = extent([axis.label])
             if label is not None:
                 room += axis.labelpad * points + getattr(label, size)
             return room
 
         pad = LAYOUT_PAD * points
-        left = pad + beside(ax.yaxis, y_labels, "width")
-        bottom = pad + beside(ax.xaxis, x_labels, "height")
+        ticks = extent(x_labels)
+        left = pad + beside(ax.yaxis, extent(y_labels), "width")
+        bottom = pad + beside(ax.xaxis, ticks, "height")
         # The title sits a fixed offset above the axes, and an x tick label is centred on its
         # tick: what sticks out above and to the right is the same wherever the axes goes.
-        title, ticks = extent([ax.title]), extent(x_labels)
+        title = extent([ax.title])
         top = pad + (0.0 if title is None else max(title.y1 - ax.bbox.y1, 0.0))
         right = pad + (0.0 if ticks is None else max(ticks.x1 - ax.bbox.x1, 0.0))
         width, height = figure.bbox.width, figure.bbox.height

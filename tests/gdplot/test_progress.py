@@ -83,22 +83,27 @@ def test_without_a_terminal_a_slow_run_also_writes_every_few_seconds(monkeypatch
     assert len(lines) == 5  # every epoch: each is > 10 s after the last line (and 20%)
 
 
-def test_log_records_appear_above_the_bar(monkeypatch):
+@pytest.fixture
+def terminal_log(monkeypatch):
+    """A 100-column fake terminal, and a handler writing gdplot's log records to it."""
     monkeypatch.setenv("COLUMNS", "100")
     stream = FakeTerminal()
     handler = logging.StreamHandler(stream)
     logger = logging.getLogger("gdplot")
     logger.addHandler(handler)
+    yield stream, handler
+    logger.removeHandler(handler)
+
+
+def test_log_records_appear_above_the_bar(terminal_log):
+    stream, handler = terminal_log
 
     class LogAtEpoch3:
         def on_epoch_end(self, estimator, epoch):
             if epoch == 3:
                 logging.getLogger("gdplot.test").warning("something to say")
 
-    try:
-        train([ProgressCallback(stream=stream, min_interval=0), LogAtEpoch3()], epochs=5)
-    finally:
-        logger.removeHandler(handler)
+    train([ProgressCallback(stream=stream, min_interval=0), LogAtEpoch3()], epochs=5)
     text = stream.getvalue()
     before, after = text.split("something to say\n")
     # The bar of epoch 3 is cleared (spaces, then back to column 0) before the record...
@@ -108,12 +113,9 @@ def test_log_records_appear_above_the_bar(monkeypatch):
     assert "emit" not in vars(handler)  # the handler is restored after training
 
 
-def test_log_records_from_another_thread_do_not_interleave_with_the_bar(monkeypatch):
-    monkeypatch.setenv("COLUMNS", "100")
-    stream = FakeTerminal()
-    handler = logging.StreamHandler(stream)
+def test_log_records_from_another_thread_do_not_interleave_with_the_bar(terminal_log):
+    stream, _ = terminal_log
     logger = logging.getLogger("gdplot")
-    logger.addHandler(handler)
     line = ProgressLine(stream)
 
     def log_many():
@@ -129,7 +131,6 @@ def test_log_records_from_another_thread_do_not_interleave_with_the_bar(monkeypa
         worker.join()
     finally:
         line.close()
-        logger.removeHandler(handler)
     records = re.findall(r"[^\n]*record \d+", stream.getvalue())
     assert len(records) == 200
     for record in records:  # each starts at column 0, on a line the bar was cleared from
