@@ -59,7 +59,9 @@ _WHY_MISSED = {
         "On a thread, a fresh figure's first frame lays out the whole figure holding the "
         "GIL, and every later frame draws there too; in a process, the snapshot is pickled "
         "on the training thread, the frames come back as PNG bytes, and the process needs "
-        "a free core."
+        "a free core. A wall-clock ratio compares fits made at different moments of a "
+        "shared machine, whose speed can change by more than the view costs: `held` "
+        "compares a fit with itself."
     ),
 }
 _SINK_NOTE = "net N ms: a simulated network write (`time.sleep`), then a receipt file"
