@@ -37,7 +37,7 @@ import json
 import time
 from collections.abc import Callable
 
-from benchmarks.measure import figure, per_round_ratio, repetitions
+from benchmarks.measure import figure, repetitions
 
 __all__ = ["chart", "markdown", "run"]
 
@@ -162,6 +162,11 @@ def _one_kernel(way: str, epochs: int) -> dict[str, float]:
     return times
 
 
+def wall(fit: dict[str, float], k: int) -> float:
+    """Plotted fit ``k``'s wall clock over the mean of the plain fits around it."""
+    return fit[f"plotted {k}"] / fit[f"bracket {k}"]
+
+
 def held(fit: dict[str, float], name: str) -> float:
     """The fit's wall clock over the training thread's CPU time on training itself."""
     return fit[name] / (fit[f"{name} cpu"] - fit[f"{name} callbacks cpu"])
@@ -203,10 +208,8 @@ def run(*, quick: bool = False, repeat: int | None = None,
             "kernels": len(kernels),
             "plain_s": figure((k["plain 1"] for k in kernels), "s"),
             "first_s": figure((k["plotted 1"] for k in kernels), "s"),
-            "first": per_round_ratio([k["plotted 1"] for k in kernels],
-                                     [k["bracket 1"] for k in kernels]),
-            "second": per_round_ratio([k["plotted 2"] for k in kernels],
-                                      [k["bracket 2"] for k in kernels]),
+            "first": figure((wall(k, 1) for k in kernels), "x"),
+            "second": figure((wall(k, 2) for k in kernels), "x"),
             "first_held": figure((held(k, "plotted 1") for k in kernels), "x"),
             "second_held": figure((held(k, "plotted 2") for k in kernels), "x"),
             "plain_held": figure((held(k, f"plain {i}") for k in kernels for i in range(4)),
@@ -334,12 +337,11 @@ def main(argv: list[str] | None = None) -> None:
     for index in range(args.kernels):
         kernels.append(_one_kernel(args.way, args.epochs))
         fit = kernels[-1]
-        print(f"kernel {index + 1}/{args.kernels}: first {fit['plotted 1'] / fit['bracket 1']:.3f}x "
-              f"wall, {held(fit, 'plotted 1'):.3f}x held; second "
-              f"{fit['plotted 2'] / fit['bracket 2']:.3f}x wall, "
+        print(f"kernel {index + 1}/{args.kernels}: first {wall(fit, 1):.3f}x wall, "
+              f"{held(fit, 'plotted 1'):.3f}x held; second {wall(fit, 2):.3f}x wall, "
               f"{held(fit, 'plotted 2'):.3f}x held", flush=True)
     for which in (1, 2):
-        walls = sorted(fit[f"plotted {which}"] / fit[f"bracket {which}"] for fit in kernels)
+        walls = sorted(wall(fit, which) for fit in kernels)
         helds = [held(fit, f"plotted {which}") for fit in kernels]
         quartiles = statistics.quantiles(walls, n=4) if len(walls) > 1 else walls * 3
         print(f"{args.way}, {'first' if which == 1 else 'second'} fit, {len(kernels)} kernels: "
