@@ -2,7 +2,9 @@
 
 The standard library's :class:`~http.server.ThreadingHTTPServer` serves it: one daemon
 thread per connection, so a slow or stalled client holds only its own thread (and a socket
-timeout frees that). One watcher thread scans the folder every ``poll_interval`` seconds
+timeout frees that). At most ``max_connections`` are served at once: one more is answered
+503 with ``Retry-After`` and closed, so a flood of connections cannot grow the threads
+without bound. One watcher thread scans the folder every ``poll_interval`` seconds
 (:class:`~gdplot.web.runs.RunScanner`); when what the page shows changes, every
 ``/events`` stream (Server-Sent Events) is woken to push the new state.
 
@@ -35,7 +37,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
 
-from gdplot.validation import check_real
+from gdplot.validation import check_int, check_real
 from gdplot.web.runs import RunScanner
 
 __all__ = ["RunServer"]
@@ -44,6 +46,12 @@ __all__ = ["RunServer"]
 SOCKET_TIMEOUT = 10.0
 #: Seconds between keep-alive comments on an idle event stream.
 PING_SECONDS = 15.0
+#: Connections served at once (each holds a thread): many tabs' event streams and images.
+MAX_CONNECTIONS = 64
+#: Seconds the 503 answer to a connection over the limit may take to write.
+_REFUSE_TIMEOUT = 1.0
+_BUSY = (b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Length: 0\r\n"
+         b"Connection: close\r\n\r\n")
 
 _ASSETS = {
     "/": ("index.html", "text/html; charset=utf-8"),
@@ -81,8 +89,9 @@ class RunServer(ThreadingHTTPServer):
     request_queue_size = 64
 
     def __init__(self, root: str | os.PathLike[str], host: str = "127.0.0.1", port: int = 8000,
-                 *, poll_interval: float = 0.5) -> None:
+                 *, poll_interval: float = 0.5, max_connections: int = MAX_CONNECTIONS) -> None:
         poll_interval = check_real(poll_interval, "poll_interval", minimum=0, inclusive=False)
+        max_connections = check_int(max_connections, "max_connections", minimum=1)
         root_path = Path(root)
         if not root_path.is_dir():
             raise NotADirectoryError(f"DIR {str(root)!r} is not a folder")
@@ -98,6 +107,10 @@ class RunServer(ThreadingHTTPServer):
         self.stopping = threading.Event()
         self._watcher: threading.Thread | None = None
         self._server_thread: threading.Thread | None = None
+        # One slot per connection being served; taken by the accepting thread, given back by
+        # the connection's thread when it ends.
+        self.max_connections = max_connections
+        self._slots = threading.BoundedSemaphore(max_connections)
         super().__init__((host, port), _Handler)
         self.host = host
         self.port = self.server_address[1]
@@ -218,6 +231,41 @@ class RunServer(ThreadingHTTPServer):
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+    # -- the connection limit ----------------------------------------------------------------
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self._slots.acquire(blocking=False):
+            self._refuse(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:  # no thread started: nothing else gives the slot back
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
+    def _refuse(self, request: socket.socket) -> None:
+        """Answer a connection over the limit with 503 and close it, from the accepting
+        thread: a short timeout bounds the write, so a client that never reads holds
+        nothing."""
+        try:
+            request.settimeout(_REFUSE_TIMEOUT)
+            request.sendall(_BUSY)
+            request.shutdown(socket.SHUT_WR)
+            # Read what the client sent already: closing with unread input resets the
+            # connection, and the client could lose the answer.
+            request.setblocking(False)
+            request.recv(65536)
+        except OSError:
+            pass
+        finally:
+            self.shutdown_request(request)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client gone mid-response is routine for a live page; no traceback on stderr.

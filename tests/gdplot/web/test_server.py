@@ -231,6 +231,35 @@ def test_stalled_clients_never_block_others(serve, runs):
             sock.close()
 
 
+def test_connections_over_the_limit_are_answered_busy_and_a_freed_slot_serves_again(serve, runs):
+    server = serve(runs, max_connections=2)
+    held = [socket.create_connection(("127.0.0.1", server.port), timeout=TIMEOUT)
+            for _ in range(2)]  # connected, no request yet: each holds a handler thread
+    try:
+        deadline = time.monotonic() + TIMEOUT
+        while (busy := get(server.port, "/api/runs")).status != 503:  # both are accepted
+            assert time.monotonic() < deadline, "a third connection was served"
+            time.sleep(0.05)
+        assert busy.headers.get("retry-after") == "1"
+        held.pop().close()  # its thread ends, and gives its slot back
+        while (served := get(server.port, "/api/runs")).status != 200:
+            assert served.status == 503
+            assert time.monotonic() < deadline, "the freed slot was never taken again"
+            time.sleep(0.05)
+        assert json.loads(served.body)["runs"]
+    finally:
+        for sock in held:
+            sock.close()
+
+
+@pytest.mark.parametrize("value", [0, -1, 2.5, True, "8"])
+def test_max_connections_is_checked(runs, value):
+    from gdplot.web import RunServer
+
+    with pytest.raises((TypeError, ValueError), match="max_connections"):
+        RunServer(runs, port=0, max_connections=value)
+
+
 # -- the event stream ---------------------------------------------------------------------------
 
 
