@@ -42,7 +42,7 @@ from gdplot.models.divergence import (
 )
 from gdplot.models.epochs import epoch_data
 from gdplot.models.held_out import HeldOut, check_validation_data
-from gdplot.models.hooks import collect_hooks
+from gdplot.models.hooks import call_error_hooks, collect_hooks
 from gdplot.models.learning_rate import auto_learning_rate, range_test_learning_rate
 from gdplot.models.maths import ModelMaths
 from gdplot.models.snapshot import Snapshot
@@ -199,8 +199,10 @@ class GradientDescentEstimator:
         """Train on ``X`` ``(n_samples, n_features)`` and ``y`` ``(n_samples,)``. Returns ``self``.
 
         ``callbacks``: a list of objects defining any of ``on_train_begin(estimator)``,
-        ``on_epoch_end(estimator, epoch)`` (``epoch`` 1-based) and ``on_train_end(estimator)``
-        (called only when training completes). They may call ``estimator.snapshot()``.
+        ``on_epoch_end(estimator, epoch)`` (``epoch`` 1-based), ``on_train_end(estimator)``
+        (called only when training completes) and ``on_train_error(estimator)`` (called
+        instead when training fails after it began; the error then propagates). They may
+        call ``estimator.snapshot()``.
         ``validation_data``: ``(X_val, y_val)``, rows held out of training, whose loss and
         score are recorded after every epoch (one forward pass on them per epoch).
 
@@ -253,15 +255,24 @@ class GradientDescentEstimator:
 
     def _train(self, X: np.ndarray, y: np.ndarray, settings: FitSettings,
                hooks: dict[str, list], validation: tuple | None = None) -> None:
+        # Set when the on_train_begin hooks start: a failure from then on goes to on_train_error.
+        self._began = False
         try:
-            self._run_epochs(X, y, settings, hooks, validation)
-        except _Diverged as diverged:
-            raise divergence_error(
-                type(self).__name__, diverged.what, diverged.epoch, maths=self.maths, X=X, y=y,
-                lr=settings.lr, auto=self.lr == "auto", batch_size=settings.batch_size,
-            ) from None
-        for hook in hooks["on_train_end"]:
-            hook(self)
+            try:
+                self._run_epochs(X, y, settings, hooks, validation)
+            except _Diverged as diverged:
+                raise divergence_error(
+                    type(self).__name__, diverged.what, diverged.epoch, maths=self.maths, X=X,
+                    y=y, lr=settings.lr, auto=self.lr == "auto", batch_size=settings.batch_size,
+                ) from None
+            for hook in hooks["on_train_end"]:
+                hook(self)
+        except BaseException:
+            if self._began:
+                call_error_hooks(self, hooks["on_train_error"])
+            raise
+        finally:
+            del self._began
 
     def _run_epochs(self, X: np.ndarray, y: np.ndarray, settings: FitSettings,
                     hooks: dict[str, list], validation: tuple | None = None) -> None:
@@ -269,6 +280,7 @@ class GradientDescentEstimator:
         batch_size = min(settings.batch_size or n_samples, n_samples)
         batch_starts = range(0, n_samples, batch_size)
         self._start_training(X, y, settings, validation, len(batch_starts))
+        self._began = True
         for hook in hooks["on_train_begin"]:
             hook(self)
         recorder, held_out = self._steps, self._held_out

@@ -1,12 +1,23 @@
-"""The callbacks of a fit: which of their hooks the training loop calls, checked up front."""
+"""The callbacks of a fit: which of their hooks the training loop calls, checked up front.
+
+``on_train_end`` is called when training completes; ``on_train_error`` instead, when it
+fails (an exception, ``DivergenceError`` or Ctrl-C included) after the ``on_train_begin``
+hooks began, so that a callback can let go of what it took for the fit. It may come to a
+callback whose own ``on_train_begin`` did not run (an earlier one failed) or whose
+``on_train_end`` failed part way.
+"""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from typing import Any
 
-__all__ = ["HOOK_NAMES", "collect_hooks"]
+__all__ = ["HOOK_NAMES", "call_error_hooks", "collect_hooks"]
 
-HOOK_NAMES = ("on_train_begin", "on_epoch_end", "on_train_end")
+logger = logging.getLogger("gdplot")
+
+HOOK_NAMES = ("on_train_begin", "on_epoch_end", "on_train_end", "on_train_error")
 
 
 def collect_hooks(callbacks: Any) -> dict[str, list]:
@@ -24,3 +35,13 @@ def collect_hooks(callbacks: Any) -> dict[str, list]:
         for name in found:
             hooks[name].append(getattr(callback, name))
     return hooks
+
+
+def call_error_hooks(estimator: Any, hooks: list[Callable[[Any], object]]) -> None:
+    """Call every ``on_train_error`` hook, while the fit's own error is on its way up: one
+    that fails is logged, and the others still run."""
+    for hook in hooks:
+        try:
+            hook(estimator)
+        except Exception:
+            logger.exception("on_train_error hook %r failed", hook)

@@ -27,6 +27,7 @@ import numpy as np
 from gdplot.atomic import atomic_writer
 from gdplot.models.snapshot import Snapshot
 from gdplot.plots.dispatch import RenderDispatcher, check_sendable
+from gdplot.plots.gil import LongSlices
 from gdplot.plots.live_plot import FIGSIZE
 from gdplot.plots.notebook import (
     DEFAULT_FPS,
@@ -127,7 +128,6 @@ class PlotCallback(RenderDispatcher):
             ``ValueError`` in ``on_train_begin``, before the first epoch; callables are
             not checked.
         every: plot after epochs ``every``, ``2 * every``, ... and always after the last.
-        out_dir: folder for the images, created in ``on_train_begin``.
         executor: ``None`` (render on the training thread), a ``TaskQueue`` or any
             ``concurrent.futures.Executor``.
         out_dir: folder for the images, created in ``on_train_begin``; a relative one is made
@@ -209,6 +209,8 @@ class PlotCallback(RenderDispatcher):
         self._live_path: Path | None = None
         self.view: NotebookView | None = None
         self._warned = False
+        # Longer GIL slices while this fit's frames are drawn or shown off the training thread.
+        self._slices = LongSlices()
 
     def on_train_begin(self, estimator: Any) -> None:
         names = self._names.get("feature_names")
@@ -235,6 +237,8 @@ class PlotCallback(RenderDispatcher):
                 executor = _view_executor(self.render, self._snapshot(estimator))
         check_sendable(executor, self.render, self._snapshot(estimator), what="renderer")
         self._start_run(executor)
+        if executor is not None or self.view is not None:
+            self._slices.hold()
         self.paths = []
         self._last_epoch = self._last_plotted = 0
         self.frames = 0
@@ -252,15 +256,25 @@ class PlotCallback(RenderDispatcher):
             self._plot(estimator, write=False)
 
     def on_train_end(self, estimator: Any) -> None:
-        wanted = self.out_dir is not None or self.view is not None
-        if wanted and self._last_epoch > self._last_plotted:
-            self._plot(estimator, write=self.out_dir is not None)
+        try:
+            wanted = self.out_dir is not None or self.view is not None
+            if wanted and self._last_epoch > self._last_plotted:
+                self._plot(estimator, write=self.out_dir is not None)
+            if self.view is not None:
+                self.view.finish(self._last_epoch)
+                if not self._wait_view(FINAL_FRAME_TIMEOUT):
+                    logger.warning("the %s plot's last frame is not rendered after %g s; fit "
+                                   "returns, and the view shows it when it comes",
+                                   self.name, FINAL_FRAME_TIMEOUT)
+        finally:
+            self._slices.release()
+
+    def on_train_error(self, estimator: Any) -> None:
+        """Training failed: the view keeps the last frame it showed and stops sending; the
+        frames already asked for are still drawn and written."""
+        self._slices.release()
         if self.view is not None:
-            self.view.finish(self._last_epoch)
-            if not self._wait_view(FINAL_FRAME_TIMEOUT):
-                logger.warning("the %s plot's last frame is not rendered after %g s; fit "
-                               "returns, and the view shows it when it comes",
-                               self.name, FINAL_FRAME_TIMEOUT)
+            self.view.close()
 
     def wait(self, timeout: float | None = None, *, raise_errors: bool = False) -> bool:
         """As :meth:`RenderDispatcher.wait`; with a notebook view, also until it shows the

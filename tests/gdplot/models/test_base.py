@@ -420,6 +420,92 @@ def test_callback_exception_propagates_and_leaves_estimator_unfitted():
     assert not hasattr(estimator, "coef_")
 
 
+class Events:
+    """Records which hooks a fit called, in order; fails in the hook named ``fail_in``."""
+
+    def __init__(self, log, name, fail_in=None):
+        self.log, self.name, self.fail_in = log, name, fail_in
+
+    def _hook(self, hook):
+        self.log.append((self.name, hook))
+        if hook == self.fail_in:
+            raise RuntimeError(f"{self.name} fails in {hook}")
+
+    def on_train_begin(self, estimator):
+        self._hook("begin")
+
+    def on_epoch_end(self, estimator, epoch):
+        self._hook("epoch")
+
+    def on_train_end(self, estimator):
+        self._hook("end")
+
+    def on_train_error(self, estimator):
+        self._hook("error")
+
+
+def test_on_train_error_is_called_instead_of_on_train_end_when_training_fails():
+    X, y = problem(LinearRegressionGD)
+    log = []
+    LinearRegressionGD(epochs=1).fit(X, y, callbacks=[Events(log, "a")])
+    assert log == [("a", "begin"), ("a", "epoch"), ("a", "end")]
+
+    log.clear()
+    with pytest.raises(RuntimeError, match="b fails in epoch"):
+        LinearRegressionGD(epochs=3).fit(X, y, callbacks=[Events(log, "a"),
+                                                          Events(log, "b", "epoch")])
+    assert log == [("a", "begin"), ("b", "begin"), ("a", "epoch"), ("b", "epoch"),
+                   ("a", "error"), ("b", "error")]
+
+    # A failing on_train_begin: every callback is told, those whose own begin never ran too.
+    log.clear()
+    with pytest.raises(RuntimeError, match="a fails in begin"):
+        LinearRegressionGD(epochs=3).fit(X, y, callbacks=[Events(log, "a", "begin"),
+                                                          Events(log, "b")])
+    assert log == [("a", "begin"), ("a", "error"), ("b", "error")]
+
+    # A failing on_train_end: the others' error hooks still run.
+    log.clear()
+    with pytest.raises(RuntimeError, match="a fails in end"):
+        LinearRegressionGD(epochs=1).fit(X, y, callbacks=[Events(log, "a", "end"),
+                                                          Events(log, "b")])
+    assert log[-2:] == [("a", "error"), ("b", "error")]
+
+
+def test_on_train_error_is_not_called_when_the_fit_fails_before_training_began():
+    X, y = problem(LinearRegressionGD)
+    log = []
+    with pytest.raises(ValueError, match="epochs"):
+        LinearRegressionGD(epochs=0).fit(X, y, callbacks=[Events(log, "a")])
+    with pytest.raises(ValueError):
+        LinearRegressionGD().fit(X[:, :0], y, callbacks=[Events(log, "a")])
+    assert log == []
+
+
+def test_a_failing_error_hook_is_logged_and_the_fit_error_still_propagates(caplog):
+    X, y = problem(LinearRegressionGD)
+    log = []
+    callbacks = [Events(log, "a", "error"), Events(log, "b", "epoch")]
+    with pytest.raises(RuntimeError, match="b fails in epoch"):
+        LinearRegressionGD(epochs=2).fit(X, y, callbacks=callbacks)
+    assert ("b", "error") in log  # after a's error hook failed
+    assert "on_train_error hook" in caplog.text and "a fails in error" in caplog.text
+
+
+def test_a_callback_with_only_on_train_error_is_accepted():
+    class OnlyErrors:
+        def __init__(self):
+            self.calls = 0
+
+        def on_train_error(self, estimator):
+            self.calls += 1
+
+    X, y = problem(LinearRegressionGD)
+    only = OnlyErrors()
+    LinearRegressionGD(epochs=1).fit(X, y, callbacks=[only])
+    assert only.calls == 0
+
+
 # -- snapshots ------------------------------------------------------------------------------------
 
 

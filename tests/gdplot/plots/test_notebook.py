@@ -121,6 +121,33 @@ def test_the_cell_shows_one_image_updated_in_place_ending_on_the_last_file(kerne
             kernel.run(close)
 
 
+def test_a_failed_fit_stops_its_view_and_gives_back_the_gil_slices(kernel):
+    run = kernel.run(textwrap.dedent("""
+        import sys, threading
+        class Stop(Exception):
+            pass
+        class StopAt:
+            def on_epoch_end(self, estimator, epoch):
+                if epoch == 60:
+                    raise Stop
+        ex = TaskQueue(1)
+        default = sys.getswitchinterval()
+        cb = PlotCallback("loss", out_dir=None, executor=ex, show=True, fps=25)
+        try:
+            mlp(100).fit(X, y, callbacks=[cb, StopAt()])
+        except Stop:
+            print("fit failed")
+        cb.view._sender.join(5)
+        print("sender alive", cb.view._sender.is_alive())
+        print("interval restored", sys.getswitchinterval() == default)
+        ex.close()
+        """))
+    assert "fit failed" in run.stdout
+    assert "sender alive False" in run.stdout
+    assert "interval restored True" in run.stdout
+    assert len(run.own("display_data")) == 1  # the view was shown, and is left as it was
+
+
 def test_out_dir_none_writes_nothing_and_several_plots_each_get_an_image(kernel, tmp_path):
     run = kernel.run(textwrap.dedent(f"""
         import os
