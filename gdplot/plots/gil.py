@@ -30,9 +30,10 @@ __all__ = ["SLICE_SECONDS", "LongSlices"]
 #: The switch interval while plots are drawn beside training: ten times CPython's default.
 SLICE_SECONDS = 0.05
 
-# Guards the three below: fits run on several threads at once.
+# Guards the four below: fits run on several threads at once.
 _lock = threading.Lock()
 _holders = 0  # active holders, on any thread
+_generation = 0  # counts forks: a hold taken before the fork is not one in the child
 _found: float | None = None  # the interval found when the first of them began (if raised)
 _set: float | None = None  # the interval as set then (read back: CPython rounds it)
 
@@ -43,10 +44,11 @@ class LongSlices:
 
     def __init__(self) -> None:
         self.held = False
+        self._generation = 0
 
     def hold(self) -> None:
         global _holders, _found, _set
-        if self.held:
+        if self.held and self._generation == _generation:
             return
         with _lock:
             if _holders == 0:
@@ -55,7 +57,7 @@ class LongSlices:
                     sys.setswitchinterval(SLICE_SECONDS)
                     _found, _set = current, sys.getswitchinterval()
             _holders += 1
-            self.held = True
+            self.held, self._generation = True, _generation
 
     def release(self) -> None:
         global _holders, _found, _set
@@ -63,7 +65,7 @@ class LongSlices:
             return
         with _lock:
             self.held = False
-            if _holders == 0:  # held before a fork, released in the child: nothing raised
+            if self._generation != _generation:  # held before a fork, released in the child
                 return
             _holders -= 1
             if _holders == 0 and _found is not None:
@@ -75,11 +77,12 @@ class LongSlices:
 def _reset_in_child() -> None:
     """In a forked child: no fit of the parent runs there, and the lock may have been held by
     one of its other threads at the fork."""
-    global _lock, _holders, _found, _set
+    global _lock, _holders, _generation, _found, _set
     _lock = threading.Lock()
     if _found is not None and sys.getswitchinterval() == _set:
         sys.setswitchinterval(_found)
     _holders, _found, _set = 0, None, None
+    _generation += 1
 
 
 if hasattr(os, "register_at_fork"):

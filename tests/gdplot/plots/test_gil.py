@@ -77,10 +77,10 @@ def test_a_forked_child_starts_with_the_interval_the_parent_found():
     if pid == 0:  # the child: the fork happened while the parent held
         try:
             before = sys.getswitchinterval()
-            holder.release()  # held in the parent: in the child it holds nothing
             again = LongSlices()
             again.hold()
-            raised = sys.getswitchinterval()
+            holder.release()  # held in the parent: in the child it holds nothing
+            raised = sys.getswitchinterval()  # still raised: again holds
             again.release()
             os.write(write, f"{before} {raised} {sys.getswitchinterval()}".encode())
         finally:
