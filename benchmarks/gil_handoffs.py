@@ -11,8 +11,7 @@ second thread is, in turn:
   render thread does for a run's first frame;
 - ``pure Python``: spins for as long, touching almost nothing;
 
-each with the GIL's default 5-ms slices and with the 50-ms slices gdplot takes while plots
-are drawn beside training (``gdplot.plots.gil``), and, where the OS lets a thread choose its
+each with the GIL's default 5-ms slices and with 50-ms slices, and, where the OS lets a thread choose its
 cores, with both threads pinned to one core and to two different cores (default slices).
 It is a magnified view, the drawing thread busy a third of the time or more, of what a
 notebook view on a ``TaskQueue`` thread does now and then.

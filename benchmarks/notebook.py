@@ -27,13 +27,8 @@ last frame, so a plotted fit's time includes both. Each fit gives two figures:
   With no plots this is 1.00x; with a view it counts the time the training thread waited
   (for the GIL, for the last frame) and the view's own work on it. Both parts of the ratio
   come from the same fit, so the machine's speed cancels out. It does not see training's
-  own arithmetic made slower by work elsewhere (a busy other core, or cache lines of shared
-  Python objects moved to another core by each turn of a render thread, which the longer
-  GIL slices of ``gdplot.plots.gil`` make rare): that shows only in the wall-clock figure.
-
-``python -m benchmarks.notebook`` reruns one way in many fresh kernels;
-``--compare-slices`` runs each kernel a second time, in turn, with the GIL's default 5-ms
-slices while plots are drawn, for the difference the longer slices make.
+  own arithmetic made slower by work elsewhere (a busy other core, a cache shared with the
+  render thread): that shows only in the wall-clock figure.
 """
 
 from __future__ import annotations
@@ -141,12 +136,7 @@ def _available(way: str, quick: bool) -> str | None:
     return None
 
 
-#: Run in a kernel before its fits: the GIL's default 5-ms slices while plots are drawn, to
-#: compare with the longer slices gdplot takes then (``gdplot.plots.gil``).
-DEFAULT_SLICES = "import gdplot.plots.gil\ngdplot.plots.gil.SLICE_SECONDS = 0.0"
-
-
-def _one_kernel(way: str, epochs: int, extra_setup: str = "") -> dict[str, float]:
+def _one_kernel(way: str, epochs: int) -> dict[str, float]:
     """Fit times in one fresh kernel: for plain 0, plain 1, plotted 1 (the kernel's first),
     plain 2, plotted 2, plain 3, its wall clock (``name``), the training thread's CPU time
     (``name cpu``) and the callbacks' part of it (``name callbacks cpu``); ``bracket k``: the
@@ -158,8 +148,6 @@ def _one_kernel(way: str, epochs: int, extra_setup: str = "") -> dict[str, float
     with KernelSession() as kernel:
         kernel.run(SETUP.format(n=N_SAMPLES, hidden=HIDDEN, batch=BATCH_SIZE, epochs=epochs))
         kernel.run(setup)
-        if extra_setup:
-            kernel.run(extra_setup)
         for name, cell in (("plain 0", "timed()"), ("plain 1", "timed()"),
                            ("plotted 1", f"timed(lambda: {callbacks})"), ("plain 2", "timed()"),
                            ("plotted 2", f"timed(lambda: {callbacks})"), ("plain 3", "timed()")):
@@ -339,9 +327,6 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--epochs", type=int, default=LONG_EPOCHS,
                         help=f"epochs of each fit (default {LONG_EPOCHS}: about 4 s)")
     parser.add_argument("--out", help="also write every kernel's fit times here, as JSON")
-    parser.add_argument("--compare-slices", action="store_true",
-                        help="run every kernel twice, in turn: with the longer GIL slices "
-                             "gdplot takes while plots are drawn, and with the default 5 ms")
     args = parser.parse_args(argv)
     if args.kernels < 1 or args.epochs < 1:
         parser.error(f"--kernels and --epochs must be >= 1, got {args.kernels} and {args.epochs}")
@@ -350,35 +335,27 @@ def main(argv: list[str] | None = None) -> None:
     pin_blas_threads()  # the kernels inherit it, as in ``python -m benchmarks``
     if why := _available(args.way, quick=False):
         parser.exit(1, f"python -m benchmarks.notebook: {args.way}: {why}\n")
-    variants = {args.way: ""}
-    if args.compare_slices:
-        variants[f"{args.way}, 5-ms slices"] = DEFAULT_SLICES
-    kernels: dict[str, list[dict[str, float]]] = {name: [] for name in variants}
+    kernels = []
     for index in range(args.kernels):
-        order = list(variants) if index % 2 == 0 else list(reversed(variants))
-        for name in order:
-            kernels[name].append(_one_kernel(args.way, args.epochs, variants[name]))
-            fit = kernels[name][-1]
-            print(f"kernel {index + 1}/{args.kernels}, {name}: first {wall(fit, 1):.3f}x "
-                  f"wall, {held(fit, 'plotted 1'):.3f}x held; second {wall(fit, 2):.3f}x "
-                  f"wall, {held(fit, 'plotted 2'):.3f}x held", flush=True)
-    for name, fits in kernels.items():
-        for which in (1, 2):
-            walls = sorted(wall(fit, which) for fit in fits)
-            helds = [held(fit, f"plotted {which}") for fit in fits]
-            quartiles = statistics.quantiles(walls, n=4) if len(walls) > 1 else walls * 3
-            print(f"{name}, {'first' if which == 1 else 'second'} fit, {len(fits)} kernels: "
-                  f"wall median {statistics.median(walls):.3f}x (quartiles {quartiles[0]:.3f}"
-                  f"-{quartiles[2]:.3f}, min-max {walls[0]:.3f}-{walls[-1]:.3f}, "
-                  f"{sum(w <= LIMIT for w in walls)} of {len(walls)} <= {LIMIT:g}x); "
-                  f"held median {statistics.median(helds):.3f}x")
+        kernels.append(_one_kernel(args.way, args.epochs))
+        fit = kernels[-1]
+        print(f"kernel {index + 1}/{args.kernels}: first {wall(fit, 1):.3f}x wall, "
+              f"{held(fit, 'plotted 1'):.3f}x held; second {wall(fit, 2):.3f}x wall, "
+              f"{held(fit, 'plotted 2'):.3f}x held", flush=True)
+    for which in (1, 2):
+        walls = sorted(wall(fit, which) for fit in kernels)
+        helds = [held(fit, f"plotted {which}") for fit in kernels]
+        quartiles = statistics.quantiles(walls, n=4) if len(walls) > 1 else walls * 3
+        print(f"{args.way}, {'first' if which == 1 else 'second'} fit, {len(kernels)} kernels: "
+              f"wall median {statistics.median(walls):.3f}x (quartiles {quartiles[0]:.3f}-"
+              f"{quartiles[2]:.3f}, min-max {walls[0]:.3f}-{walls[-1]:.3f}, "
+              f"{sum(w <= LIMIT for w in walls)} of {len(walls)} <= {LIMIT:g}x); "
+              f"held median {statistics.median(helds):.3f}x")
     if args.out:
         from pathlib import Path
 
-        Path(args.out).write_text(json.dumps(
-            {"way": args.way, "epochs": args.epochs, "kernels": kernels[args.way],
-             **({"default_slices": kernels[f"{args.way}, 5-ms slices"]}
-                if args.compare_slices else {})}, indent=1))
+        Path(args.out).write_text(json.dumps({"way": args.way, "epochs": args.epochs,
+                                              "kernels": kernels}, indent=1))
 
 
 if __name__ == "__main__":

@@ -37,6 +37,7 @@ import numpy as np
 from gdplot.models.convergence import still_falling
 from gdplot.models.divergence import (
     DIVERGENCE_GROWTH,
+    Diverged,
     DivergenceError,
     divergence_error,
 )
@@ -62,16 +63,6 @@ from gdplot.validation import (
 MAX_EPOCHS = 10**8
 
 _TINY = np.finfo(np.float64).tiny
-
-
-class _Diverged(Exception):
-    """Raised inside the training loop, which turns it into a ``DivergenceError`` with advice
-    computed from the training data."""
-
-    def __init__(self, what: str, epoch: int) -> None:
-        super().__init__(what)
-        self.what = what
-        self.epoch = epoch
 
 
 class FitSettings(NamedTuple):
@@ -200,9 +191,8 @@ class GradientDescentEstimator:
 
         ``callbacks``: a list of objects defining any of ``on_train_begin(estimator)``,
         ``on_epoch_end(estimator, epoch)`` (``epoch`` 1-based), ``on_train_end(estimator)``
-        (called only when training completes) and ``on_train_error(estimator)`` (called
-        instead when training fails after it began; the error then propagates). They may
-        call ``estimator.snapshot()``.
+        (when training completes) and ``on_train_error(estimator)`` (instead, when it fails
+        after it began). They may call ``estimator.snapshot()``.
         ``validation_data``: ``(X_val, y_val)``, rows held out of training, whose loss and
         score are recorded after every epoch (one forward pass on them per epoch).
 
@@ -255,24 +245,20 @@ class GradientDescentEstimator:
 
     def _train(self, X: np.ndarray, y: np.ndarray, settings: FitSettings,
                hooks: dict[str, list], validation: tuple | None = None) -> None:
-        # Set when the on_train_begin hooks start: a failure from then on goes to on_train_error.
-        self._began = False
+        self._began = False  # True once the on_train_begin hooks start
         try:
-            try:
-                self._run_epochs(X, y, settings, hooks, validation)
-            except _Diverged as diverged:
-                raise divergence_error(
-                    type(self).__name__, diverged.what, diverged.epoch, maths=self.maths, X=X,
-                    y=y, lr=settings.lr, auto=self.lr == "auto", batch_size=settings.batch_size,
-                ) from None
+            self._run_epochs(X, y, settings, hooks, validation)
             for hook in hooks["on_train_end"]:
                 hook(self)
-        except BaseException:
+        except BaseException as error:
             if self._began:
                 call_error_hooks(self, hooks["on_train_error"])
+            if isinstance(error, Diverged):
+                raise divergence_error(
+                    type(self).__name__, error.what, error.epoch, maths=self.maths, X=X, y=y,
+                    lr=settings.lr, auto=self.lr == "auto", batch_size=settings.batch_size,
+                ) from None
             raise
-        finally:
-            del self._began
 
     def _run_epochs(self, X: np.ndarray, y: np.ndarray, settings: FitSettings,
                     hooks: dict[str, list], validation: tuple | None = None) -> None:
@@ -314,7 +300,7 @@ class GradientDescentEstimator:
                 for hook in hooks["on_epoch_end"]:
                     hook(self, epoch)
         if self.history_[-1] > self.initial_loss_:  # epochs >= 1, so history_ is not empty
-            raise _Diverged(
+            raise Diverged(
                 f"the loss ended at {self.history_[-1]:.4g}, above where it started "
                 f"({self.initial_loss_:.4g}),",
                 self.n_iter_,
@@ -386,7 +372,7 @@ class GradientDescentEstimator:
             param -= lr * grad
 
     def _check_finite(self, loss: float, *, epoch: int) -> None:
-        """Raise ``_Diverged`` if the loss or the parameters stopped being finite, or if the
+        """Raise ``Diverged`` if the loss or the parameters stopped being finite, or if the
         loss grew ``DIVERGENCE_GROWTH`` times past where it started: a step that large is no
         oscillation but a blow-up that would overflow a few epochs later."""
         params_finite = all(np.isfinite(p).all() for p in self._live_params().values())
@@ -406,7 +392,7 @@ class GradientDescentEstimator:
                 lr=self.lr_,
                 epoch=epoch,
             )
-        raise _Diverged(what, epoch)
+        raise Diverged(what, epoch)
 
     def _plot_sample(self, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """At most ``plot_sample_size`` rows, picked by a fixed seed so that plotting never

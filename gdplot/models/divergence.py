@@ -87,3 +87,13 @@ def divergence_error(
         epoch=epoch,
         suggested_lr=suggested,
     )
+
+
+class Diverged(Exception):
+    """Raised inside the training loop, which turns it into a ``DivergenceError`` with advice
+    computed from the training data."""
+
+    def __init__(self, what: str, epoch: int) -> None:
+        super().__init__(what)
+        self.what = what
+        self.epoch = epoch

@@ -27,7 +27,6 @@ import numpy as np
 from gdplot.atomic import atomic_writer
 from gdplot.models.snapshot import Snapshot
 from gdplot.plots.dispatch import RenderDispatcher, check_sendable
-from gdplot.plots.gil import LongSlices
 from gdplot.plots.live_plot import FIGSIZE
 from gdplot.plots.notebook import (
     DEFAULT_FPS,
@@ -209,8 +208,6 @@ class PlotCallback(RenderDispatcher):
         self._live_path: Path | None = None
         self.view: NotebookView | None = None
         self._warned = False
-        # Longer GIL slices while this fit's frames are drawn or shown off the training thread.
-        self._slices = LongSlices()
 
     def on_train_begin(self, estimator: Any) -> None:
         names = self._names.get("feature_names")
@@ -237,8 +234,6 @@ class PlotCallback(RenderDispatcher):
                 executor = _view_executor(self.render, self._snapshot(estimator))
         check_sendable(executor, self.render, self._snapshot(estimator), what="renderer")
         self._start_run(executor)
-        if executor is not None or self.view is not None:
-            self._slices.hold()
         self.paths = []
         self._last_epoch = self._last_plotted = 0
         self.frames = 0
@@ -256,23 +251,19 @@ class PlotCallback(RenderDispatcher):
             self._plot(estimator, write=False)
 
     def on_train_end(self, estimator: Any) -> None:
-        try:
-            wanted = self.out_dir is not None or self.view is not None
-            if wanted and self._last_epoch > self._last_plotted:
-                self._plot(estimator, write=self.out_dir is not None)
-            if self.view is not None:
-                self.view.finish(self._last_epoch)
-                if not self._wait_view(FINAL_FRAME_TIMEOUT):
-                    logger.warning("the %s plot's last frame is not rendered after %g s; fit "
-                                   "returns, and the view shows it when it comes",
-                                   self.name, FINAL_FRAME_TIMEOUT)
-        finally:
-            self._slices.release()
+        wanted = self.out_dir is not None or self.view is not None
+        if wanted and self._last_epoch > self._last_plotted:
+            self._plot(estimator, write=self.out_dir is not None)
+        if self.view is not None:
+            self.view.finish(self._last_epoch)
+            if not self._wait_view(FINAL_FRAME_TIMEOUT):
+                logger.warning("the %s plot's last frame is not rendered after %g s; fit "
+                               "returns, and the view shows it when it comes",
+                               self.name, FINAL_FRAME_TIMEOUT)
 
     def on_train_error(self, estimator: Any) -> None:
         """Training failed: the view keeps the last frame it showed and stops sending; the
         frames already asked for are still drawn and written."""
-        self._slices.release()
         if self.view is not None:
             self.view.close()
 

@@ -281,23 +281,6 @@ def test_a_notebook_fit_is_split_into_training_and_the_callbacks_work_in_a_real_
         assert fits[f"plotted {k} updates"] >= 2, fits  # the placeholder and the last frame
 
 
-def test_the_notebook_rerun_s_default_slices_leave_the_interval_at_its_default(monkeypatch):
-    import sys
-
-    from benchmarks import notebook
-    from gdplot.plots import gil
-
-    monkeypatch.setattr(gil, "SLICE_SECONDS", gil.SLICE_SECONDS)  # restored after the test
-    before = sys.getswitchinterval()
-    exec(notebook.DEFAULT_SLICES, {})  # noqa: S102  (the cell the comparison runs first)
-    holder = gil.LongSlices()
-    holder.hold()
-    try:
-        assert sys.getswitchinterval() == before
-    finally:
-        holder.release()
-
-
 def test_the_gil_handoffs_benchmark_refuses_fewer_than_two_rounds(capsys):
     from benchmarks import gil_handoffs
 

@@ -121,9 +121,8 @@ def test_the_cell_shows_one_image_updated_in_place_ending_on_the_last_file(kerne
             kernel.run(close)
 
 
-def test_a_failed_fit_stops_its_view_and_gives_back_the_gil_slices(kernel):
+def test_a_failed_fit_stops_its_view(kernel):
     run = kernel.run(textwrap.dedent("""
-        import sys, threading
         class Stop(Exception):
             pass
         class StopAt:
@@ -131,7 +130,6 @@ def test_a_failed_fit_stops_its_view_and_gives_back_the_gil_slices(kernel):
                 if epoch == 60:
                     raise Stop
         ex = TaskQueue(1)
-        default = sys.getswitchinterval()
         cb = PlotCallback("loss", out_dir=None, executor=ex, show=True, fps=25)
         try:
             mlp(100).fit(X, y, callbacks=[cb, StopAt()])
@@ -139,12 +137,10 @@ def test_a_failed_fit_stops_its_view_and_gives_back_the_gil_slices(kernel):
             print("fit failed")
         cb.view._sender.join(5)
         print("sender alive", cb.view._sender.is_alive())
-        print("interval restored", sys.getswitchinterval() == default)
         ex.close()
         """))
     assert "fit failed" in run.stdout
     assert "sender alive False" in run.stdout
-    assert "interval restored True" in run.stdout
     assert len(run.own("display_data")) == 1  # the view was shown, and is left as it was
 
 
